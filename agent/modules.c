@@ -1,0 +1,18 @@
+/*
+ * The module table: every module the agent knows, in one place. To add a
+ * module, write mod_<name>.c exporting one const struct mu_module, declare
+ * it here and list it below; tests/unit/test_modules.c checks the table
+ * (unique names and aliases, an argument spec, a docs page each).
+ */
+#include "module.h"
+
+extern const struct mu_module mu_mod_ping;
+extern const struct mu_module mu_mod_command;
+extern const struct mu_module mu_mod_shell;
+
+const struct mu_module *const mu_modules[] = {
+	&mu_mod_ping,
+	&mu_mod_command,
+	&mu_mod_shell,
+	NULL,
+};
