@@ -6,12 +6,12 @@
  */
 #include "child.h"
 #include "mu_proto.h"
+#include "users.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +26,18 @@
 int mu_user_lookup(const char *name, uid_t *uid, gid_t *gid, char **home,
 		   struct mu_err *e)
 {
-	struct passwd pw;
-	struct passwd *res = NULL;
-	char buf[4096];
-	int rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	struct mu_user u;
+	int r = mu_user_get(name, &u, e);
 
-	if (rc || !res)
-		return mu_err_set(e, MU_E_NOTFOUND, "no such user '%s'", name);
+	if (r)
+		return r;
 	if (uid)
-		*uid = pw.pw_uid;
+		*uid = u.uid;
 	if (gid)
-		*gid = pw.pw_gid;
+		*gid = u.gid;
 	if (home)
-		*home = mu_xstrdup(pw.pw_dir);
+		*home = mu_xstrdup(u.home);
+	mu_user_release(&u);
 	return 0;
 }
 
@@ -78,7 +77,7 @@ static void env_free(struct env_list *l)
 	free(l->v);
 }
 
-static void env_build(const struct mu_child *c, const struct passwd *pw,
+static void env_build(const struct mu_child *c, const struct mu_user *pw,
 		      struct env_list *l)
 {
 	char tmp[512];
@@ -95,17 +94,17 @@ static void env_build(const struct mu_child *c, const struct passwd *pw,
 	env_set(l, "LANG=C.UTF-8");
 	env_set(l, "LC_ALL=C.UTF-8");
 	if (pw) {
-		snprintf(tmp, sizeof(tmp), "HOME=%s", pw->pw_dir);
+		snprintf(tmp, sizeof(tmp), "HOME=%s", pw->home);
 		env_set(l, tmp);
-		snprintf(tmp, sizeof(tmp), "USER=%s", pw->pw_name);
+		snprintf(tmp, sizeof(tmp), "USER=%s", pw->name);
 		env_set(l, tmp);
-		snprintf(tmp, sizeof(tmp), "LOGNAME=%s", pw->pw_name);
+		snprintf(tmp, sizeof(tmp), "LOGNAME=%s", pw->name);
 		env_set(l, tmp);
-		snprintf(tmp, sizeof(tmp), "XDG_RUNTIME_DIR=/run/user/%u", (unsigned)pw->pw_uid);
+		snprintf(tmp, sizeof(tmp), "XDG_RUNTIME_DIR=/run/user/%u", (unsigned)pw->uid);
 		env_set(l, tmp);
 		snprintf(tmp, sizeof(tmp),
 			 "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/%u/bus",
-			 (unsigned)pw->pw_uid);
+			 (unsigned)pw->uid);
 		env_set(l, tmp);
 	} else if (!c->keep_env) {
 		env_set(l, "HOME=/root");
@@ -116,7 +115,7 @@ static void env_build(const struct mu_child *c, const struct passwd *pw,
 
 /* Child side: only async-signal-safe calls from here to exec. */
 static void __attribute__((noreturn))
-child_exec(const struct mu_child *c, const struct passwd *pw, gid_t *groups,
+child_exec(const struct mu_child *c, const struct mu_user *pw, gid_t *groups,
 	   int ngroups, char **env, int in_fd, int out_fd, int err_fd, int errpipe,
 	   const char *const *argv)
 {
@@ -134,8 +133,8 @@ child_exec(const struct mu_child *c, const struct passwd *pw, gid_t *groups,
 		if (fd != errpipe)
 			close(fd);
 	if (pw) {
-		if (setgroups((size_t)ngroups, groups) < 0 || setgid(pw->pw_gid) < 0 ||
-		    setuid(pw->pw_uid) < 0)
+		if (setgroups((size_t)ngroups, groups) < 0 || setgid(pw->gid) < 0 ||
+		    setuid(pw->uid) < 0)
 			goto fail;
 	}
 	if (chdir(dir) < 0)
@@ -162,9 +161,8 @@ static long now_ms(void)
 int mu_child_run(const struct mu_child *c, struct mu_buf *out,
 		 struct mu_buf *err, struct mu_err *e)
 {
-	struct passwd pwbuf;
-	struct passwd *pw = NULL;
-	char pwstore[4096];
+	struct mu_user ubuf = { 0 };
+	struct mu_user *pw = NULL;
 	gid_t groups[CHILD_MAX_GROUPS];
 	int ngroups = CHILD_MAX_GROUPS;
 	struct env_list env = { 0 };
@@ -191,10 +189,10 @@ int mu_child_run(const struct mu_child *c, struct mu_buf *out,
 		argv = shell_argv;
 	}
 	if (c->user) {
-		if (getpwnam_r(c->user, &pwbuf, pwstore, sizeof(pwstore), &pw) || !pw)
-			return mu_err_set(e, MU_E_NOTFOUND, "no such user '%s'", c->user);
-		if (getgrouplist(c->user, pw->pw_gid, groups, &ngroups) < 0)
-			ngroups = 1, groups[0] = pw->pw_gid;
+		if (mu_user_get(c->user, &ubuf, e) != 0)
+			return MU_E_NOTFOUND;
+		pw = &ubuf;
+		mu_user_groups(pw->name, pw->gid, groups, &ngroups);
 	}
 	env_build(c, pw, &env);
 
@@ -350,6 +348,7 @@ out:
 			close(*fd);
 	env_free(&env);
 	mu_buf_release(&discard);
+	mu_user_release(&ubuf);
 	return r;
 }
 
