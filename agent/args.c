@@ -245,7 +245,7 @@ int mu_args_bind(const struct mu_arg *spec, const json_t *in, json_t **out,
 
 	*out = NULL;
 	if (in && !json_is_object(in) && !json_is_null(in)) {
-		mu_err_set(e, MU_E_ARG, "arguments must be a mapping");
+		r = mu_err_set(e, MU_E_ARG, "arguments must be a mapping");
 		goto out;
 	}
 	if (in && json_is_object(in)) {
@@ -258,14 +258,14 @@ int mu_args_bind(const struct mu_arg *spec, const json_t *in, json_t **out,
 
 				for (const struct mu_arg *k = spec; k->name; k++)
 					mu_buf_addf(&known, "%s%s", k == spec ? "" : ", ", k->name);
-				mu_err_set(e, MU_E_ARG, "unknown argument '%s' (known: %s)",
-					   key, known.buf);
+				r = mu_err_set(e, MU_E_ARG, "unknown argument '%s' (known: %s)",
+					       key, known.buf);
 				mu_buf_release(&known);
 				goto out;
 			}
 			if (json_object_get(bound, a->name)) {
-				mu_err_set(e, MU_E_ARG, "argument '%s' given twice (as '%s')",
-					   a->name, key);
+				r = mu_err_set(e, MU_E_ARG, "argument '%s' given twice (as '%s')",
+					       a->name, key);
 				goto out;
 			}
 			if (json_is_null(val))
