@@ -33,7 +33,7 @@ static bool alias_matches(const char *aliases, const char *key)
 	return false;
 }
 
-static const struct mu_arg *spec_find(const struct mu_arg *spec, const char *key)
+const struct mu_arg *mu_arg_find(const struct mu_arg *spec, const char *key)
 {
 	for (const struct mu_arg *a = spec; a->name; a++)
 		if (strcmp(a->name, key) == 0 ||
@@ -145,6 +145,8 @@ static json_t *to_list(const json_t *v)
 	return NULL;
 }
 
+static int check_choice(const struct mu_arg *a, const json_t *v, struct mu_err *e);
+
 static int coerce(const struct mu_arg *a, const json_t *v, json_t **out,
 		  struct mu_err *e)
 {
@@ -215,6 +217,17 @@ static int coerce(const struct mu_arg *a, const json_t *v, json_t **out,
 	return 0;
 }
 
+int mu_arg_check_value(const struct mu_arg *a, const json_t *v, struct mu_err *e)
+{
+	json_t *c = NULL;
+	int r = coerce(a, v, &c, e);
+
+	if (!r)
+		r = check_choice(a, c, e);
+	json_decref(c);
+	return r;
+}
+
 static int check_choice(const struct mu_arg *a, const json_t *v, struct mu_err *e)
 {
 	struct mu_buf all = MU_BUF_INIT;
@@ -250,7 +263,7 @@ int mu_args_bind(const struct mu_arg *spec, const json_t *in, json_t **out,
 	}
 	if (in && json_is_object(in)) {
 		json_object_foreach((json_t *)in, key, val) {
-			const struct mu_arg *a = spec_find(spec, key);
+			const struct mu_arg *a = mu_arg_find(spec, key);
 			json_t *c;
 
 			if (!a) {

@@ -105,6 +105,12 @@ const struct mu_module *mu_module_find(const char *name);
 int mu_args_bind(const struct mu_arg *spec, const json_t *in, json_t **out,
 		 struct mu_err *e);
 
+/* The spec entry for key (by name or alias), or NULL. */
+const struct mu_arg *mu_arg_find(const struct mu_arg *spec, const char *key);
+/* Check one value against one spec entry (type and choices), as the
+ * binder would; the controller uses it to reject bad literals at load time. */
+int mu_arg_check_value(const struct mu_arg *a, const json_t *v, struct mu_err *e);
+
 /* Accessors on bound args. Unset values give NULL / def. */
 const char *mu_arg_str(const struct mu_task *t, const char *name);
 bool mu_arg_bool(const struct mu_task *t, const char *name);

@@ -1,0 +1,593 @@
+/*
+ * The run loop. Workers take hosts from a shared counter; each worker
+ * runs one host through one play: connect (once per run), start an
+ * agent, gather facts, then each task — loop items, `when`, templated
+ * arguments, the call, changed_when/failed_when, register, notify — and
+ * the notified handlers at the end of the play. A failed task stops that
+ * host only; an unreachable host stops there and is reported with what
+ * completed before it went away.
+ */
+#include "runner.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "expr.h"
+#include "hostpattern.h"
+#include "mu_buf.h"
+#include "template.h"
+
+#define MAX_AGENTS 4
+
+struct agent_slot {
+	bool become;
+	char *user;
+	struct mu_agent *agent;
+};
+
+struct host_state {
+	struct mu_host *host;
+	struct mu_link *link;
+	bool unreachable;
+	bool failed;
+	json_t *facts;              /* set_fact + register results: persist across plays */
+	struct agent_slot agents[MAX_AGENTS];
+	size_t nagents;
+	long next_id;
+};
+
+struct play_run {
+	const struct mu_playbook *pb;
+	const struct mu_play *play;
+	struct mu_inventory *inv;
+	const struct mu_run_opts *o;
+	struct mu_report *rep;
+	struct host_state **hosts;
+	size_t nhosts;
+	size_t next;
+	pthread_mutex_t mu;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void stop_agents(struct host_state *hs)
+{
+	for (size_t i = 0; i < hs->nagents; i++) {
+		mu_agent_stop(hs->agents[i].agent);
+		free(hs->agents[i].user);
+	}
+	hs->nagents = 0;
+}
+
+/* The agent for this become setting, started on first use. */
+static int get_agent(struct play_run *pr, struct host_state *hs, bool become,
+		     const char *user, struct mu_agent **out, struct mu_err *e)
+{
+	const char *u = become ? (user ? user : "root") : "";
+	int r;
+
+	for (size_t i = 0; i < hs->nagents; i++)
+		if (hs->agents[i].become == become && strcmp(hs->agents[i].user, u) == 0) {
+			*out = hs->agents[i].agent;
+			return 0;
+		}
+	if (hs->nagents == MAX_AGENTS) {
+		mu_agent_stop(hs->agents[0].agent);
+		free(hs->agents[0].user);
+		memmove(hs->agents, hs->agents + 1, (MAX_AGENTS - 1) * sizeof(hs->agents[0]));
+		hs->nagents--;
+	}
+	if (!hs->link) {
+		struct mu_target t = {
+			.name = hs->host->name, .address = hs->host->address,
+			.port = hs->host->port, .user = hs->host->user, .local = hs->host->local,
+		};
+
+		if ((r = mu_link_open(&t, &pr->o->conn, &hs->link, e)) != 0)
+			return r;
+	}
+	if ((r = mu_agent_start(hs->link, become, become ? u : NULL, out, NULL, e)) != 0)
+		return r;
+	hs->agents[hs->nagents].become = become;
+	hs->agents[hs->nagents].user = mu_xstrdup(u);
+	hs->agents[hs->nagents].agent = *out;
+	hs->nagents++;
+	return 0;
+}
+
+static json_t *failed_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *failed_reply(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s, s:s}", "status", "failed", "msg", msg);
+}
+
+/* The registered form of a result: Ansible's keys plus ours. */
+static json_t *register_value(const json_t *reply, enum mu_status st)
+{
+	json_t *v = json_object();
+	json_t *data = json_object_get(reply, "data");
+
+	if (json_is_object(data))
+		json_object_update(v, data);
+	json_object_set_new(v, "changed", json_boolean(st == MU_CHANGED));
+	json_object_set_new(v, "failed", json_boolean(st == MU_FAILED));
+	json_object_set_new(v, "skipped", json_boolean(st == MU_SKIPPED));
+	json_object_set_new(v, "status", json_string(mu_status_name(st)));
+	json_object_set(v, "msg", json_object_get(reply, "msg") ? json_object_get(reply, "msg")
+								: json_string(""));
+	if (json_object_get(reply, "changes"))
+		json_object_set(v, "changes", json_object_get(reply, "changes"));
+	if (json_object_get(reply, "warnings"))
+		json_object_set(v, "warnings", json_object_get(reply, "warnings"));
+	return v;
+}
+
+/* Controller-side actions: debug, set_fact, fail, assert. */
+static json_t *run_local(const struct mu_taskdef *t, const json_t *args, json_t *scope,
+			 struct host_state *hs)
+{
+	struct mu_err e = { 0 };
+
+	switch (t->kind) {
+	case MU_ACT_DEBUG: {
+		json_t *var = json_object_get(args, "var");
+		json_t *msg = json_object_get(args, "msg");
+		char *s;
+		json_t *r;
+
+		if (json_is_string(var)) {
+			json_t *val = NULL;
+			char *src = mu_xasprintf("{{ %s }}", json_string_value(var));
+
+			if (mu_template_render(src, scope, &val, &e) != 0) {
+				free(src);
+				return failed_reply("debug: %s", e.msg);
+			}
+			free(src);
+			s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+			json_decref(val);
+		} else {
+			s = json_is_string(msg) ? mu_xstrdup(json_string_value(msg))
+						: json_dumps(msg ? msg : json_string("Hello world!"),
+							     JSON_ENCODE_ANY | JSON_COMPACT);
+		}
+		r = json_pack("{s:s, s:s}", "status", "ok", "msg", s ? s : "");
+		free(s);
+		return r;
+	}
+	case MU_ACT_SET_FACT: {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach((json_t *)args, k, v)
+			if (strcmp(k, "cacheable"))
+				json_object_set(hs->facts, k, v);
+		return json_pack("{s:s, s:s}", "status", "ok", "msg", "facts set");
+	}
+	case MU_ACT_FAIL: {
+		const char *m = json_string_value(json_object_get(args, "msg"));
+
+		return failed_reply("%s", m ? m : "Failed as requested from task");
+	}
+	case MU_ACT_ASSERT: {
+		bool ok;
+		const char *fm = json_string_value(json_object_get(args, "fail_msg"));
+		const char *sm = json_string_value(json_object_get(args, "success_msg"));
+
+		if (!fm)
+			fm = json_string_value(json_object_get(args, "msg"));
+		if (mu_when_eval(json_object_get(t->args, "that"), scope, &ok, &e) != 0)
+			return failed_reply("assert: %s", e.msg);
+		if (!ok)
+			return failed_reply("%s", fm ? fm : "Assertion failed");
+		return json_pack("{s:s, s:s}", "status", "ok", "msg", sm ? sm : "All assertions passed");
+	}
+	default:
+		return failed_reply("internal: not a local action");
+	}
+}
+
+struct task_outcome {
+	enum mu_status status;
+	bool fatal;         /* host stops: failed and not ignored */
+	bool unreachable;
+};
+
+/* Run one task (all its loop items) on one host. */
+static void run_task(struct play_run *pr, struct host_state *hs, const struct mu_taskdef *t,
+		     bool *notified, struct task_outcome *oc)
+{
+	const struct mu_play *p = pr->play;
+	struct mu_err e = { 0 };
+	json_t *scope = mu_host_scope(pr->inv, hs->host, p->vars, t->vars, hs->facts,
+				      pr->o->extra_vars, pr->o->check);
+	json_t *items = NULL;
+	json_t *results = json_array();
+	char *name = NULL;
+	bool looped = t->loop != NULL;
+	enum mu_status overall = MU_SKIPPED;
+	bool any_changed = false, any_failed = false, all_skipped = true;
+	bool become = t->become >= 0 ? t->become : p->become;
+	const char *buser = t->become_user ? t->become_user : p->become_user;
+	bool check = t->check_mode >= 0 ? t->check_mode : pr->o->check;
+
+	memset(oc, 0, sizeof(*oc));
+	if (!t->name || mu_template_render_str(t->name, scope, &name, &e) != 0)
+		name = mu_xstrdup(t->name ? t->name : t->module);
+
+	if (looped) {
+		if (json_is_string(t->loop)) {
+			if (mu_template_render(json_string_value(t->loop), scope, &items, &e) != 0) {
+				json_t *r = failed_reply("loop: %s", e.msg);
+
+				mu_report_result(pr->rep, hs->host->name, p->name, name, t->module, NULL,
+						 MU_FAILED, t->ignore_errors, r, 0, t->file, t->line);
+				json_decref(r);
+				oc->status = MU_FAILED;
+				oc->fatal = !t->ignore_errors;
+				goto out;
+			}
+		} else {
+			items = json_incref(t->loop);
+		}
+		if (!json_is_array(items)) {
+			json_t *r = failed_reply("loop: expected a list, got %s",
+						 json_is_object(items) ? "a mapping (use dict2items)"
+									: "a scalar");
+
+			mu_report_result(pr->rep, hs->host->name, p->name, name, t->module, NULL,
+					 MU_FAILED, t->ignore_errors, r, 0, t->file, t->line);
+			json_decref(r);
+			oc->status = MU_FAILED;
+			oc->fatal = !t->ignore_errors;
+			goto out;
+		}
+	} else {
+		items = json_array();
+		json_array_append_new(items, json_null());
+	}
+
+	for (size_t i = 0; i < json_array_size(items); i++) {
+		json_t *item = json_array_get(items, i);
+		json_t *args = NULL, *reply = NULL;
+		char *label = NULL;
+		enum mu_status st;
+		bool cond;
+		long t0 = now_ms();
+
+		if (looped) {
+			json_object_set(scope, t->loop_var, item);
+			json_object_set_new(scope, "ansible_loop", json_pack("{s:I}", "index0", (json_int_t)i));
+			if (t->label)
+				mu_template_render_str(t->label, scope, &label, &e);
+			if (!label)
+				label = json_is_string(item) ? mu_xstrdup(json_string_value(item))
+							     : json_dumps(item, JSON_ENCODE_ANY | JSON_COMPACT);
+		}
+		if (mu_when_eval(t->when, scope, &cond, &e) != 0) {
+			reply = failed_reply("when: %s", e.msg);
+			st = MU_FAILED;
+			goto item_done;
+		}
+		if (!cond) {
+			reply = json_pack("{s:s, s:s}", "status", "skipped", "msg", "conditional result was false");
+			st = MU_SKIPPED;
+			goto item_done;
+		}
+		if (mu_template_render_deep(t->args, scope, &args, &e) != 0) {
+			reply = failed_reply("%s", e.msg);
+			st = MU_FAILED;
+			goto item_done;
+		}
+		if (t->kind != MU_ACT_AGENT) {
+			reply = run_local(t, args, scope, hs);
+		} else {
+			struct mu_agent *ag = NULL;
+			json_t *msg;
+			int r = get_agent(pr, hs, become, buser, &ag, &e);
+
+			if (r == 0) {
+				msg = json_pack("{s:s, s:I, s:s, s:O, s:b, s:b}", "type", "task",
+						"id", (json_int_t)++hs->next_id, "module", t->module,
+						"args", args, "check", check, "diff", pr->o->diff);
+				r = mu_agent_call(ag, msg, &reply, &e);
+				json_decref(msg);
+			}
+			if (r == MU_E_CONNECT || r == MU_E_EOF || r == MU_E_AUTH || r == MU_E_TIMEOUT ||
+			    (r && !hs->link)) {
+				mu_report_unreachable(pr->rep, hs->host->name, name, e.msg);
+				oc->unreachable = true;
+				free(label);
+				json_decref(args);
+				goto out;
+			}
+			if (r)
+				reply = failed_reply("%s", e.msg);
+		}
+		{
+			enum mu_status parsed;
+			const char *s = json_string_value(json_object_get(reply, "status"));
+
+			st = s && mu_status_parse(s, &parsed) == 0 ? parsed : MU_FAILED;
+		}
+		/* changed_when / failed_when see this result under its register name. */
+		if (t->changed_when || t->failed_when) {
+			json_t *rv = register_value(reply, st);
+			bool b;
+
+			json_object_set_new(scope, t->register_as ? t->register_as : "result", rv);
+			if (t->failed_when && st != MU_SKIPPED) {
+				if (mu_when_eval(t->failed_when, scope, &b, &e) != 0) {
+					json_object_set_new(reply, "msg", json_sprintf("failed_when: %s", e.msg));
+					st = MU_FAILED;
+				} else if (b) {
+					st = MU_FAILED;
+				} else if (st == MU_FAILED) {
+					st = MU_OK;
+				}
+			}
+			if (t->changed_when && st != MU_FAILED && st != MU_SKIPPED) {
+				if (mu_when_eval(t->changed_when, scope, &b, &e) != 0) {
+					json_object_set_new(reply, "msg", json_sprintf("changed_when: %s", e.msg));
+					st = MU_FAILED;
+				} else {
+					st = b ? MU_CHANGED : MU_OK;
+				}
+			}
+		}
+item_done:
+		mu_report_result(pr->rep, hs->host->name, p->name, name, t->module, label, st,
+				 st == MU_FAILED && t->ignore_errors, reply, now_ms() - t0, t->file,
+				 t->line);
+		if (reply) {
+			json_t *rv = register_value(reply, st);
+
+			if (looped)
+				json_object_set(rv, t->loop_var, item);
+			json_array_append_new(results, rv);
+		}
+		any_changed |= st == MU_CHANGED;
+		any_failed |= st == MU_FAILED;
+		all_skipped &= st == MU_SKIPPED;
+		overall = mu_status_merge(overall, st);
+		free(label);
+		json_decref(args);
+		json_decref(reply);
+		if (st == MU_FAILED && !t->ignore_errors && !looped)
+			break;
+	}
+
+	if (t->register_as) {
+		json_t *rv;
+
+		if (looped) {
+			rv = json_pack("{s:O, s:b, s:b, s:b, s:s}", "results", results, "changed",
+				       any_changed, "failed", any_failed, "skipped", all_skipped,
+				       "status", mu_status_name(overall));
+		} else {
+			rv = json_incref(json_array_get(results, 0));
+		}
+		if (rv)
+			json_object_set_new(hs->facts, t->register_as, rv);
+	}
+	if (any_changed && t->notify && notified) {
+		size_t j;
+		json_t *hn;
+
+		json_array_foreach(t->notify, j, hn)
+			for (size_t k = 0; k < p->nhandlers; k++) {
+				const struct mu_taskdef *h = &p->handlers[k];
+
+				if ((h->name && strcmp(h->name, json_string_value(hn)) == 0) ||
+				    (h->listen && strcmp(h->listen, json_string_value(hn)) == 0))
+					notified[k] = true;
+			}
+	}
+	oc->status = overall;
+	oc->fatal = any_failed && !t->ignore_errors;
+out:
+	free(name);
+	json_decref(items);
+	json_decref(results);
+	json_decref(scope);
+}
+
+static void gather_facts(struct play_run *pr, struct host_state *hs, struct task_outcome *oc)
+{
+	struct mu_taskdef t = {
+		.name = "Gathering Facts", .module = "setup", .kind = MU_ACT_AGENT,
+		.become = -1, .check_mode = 0, .loop_var = "item", .file = pr->play->file,
+		.line = pr->play->line, .register_as = NULL,
+	};
+	json_t *args = json_object();
+	json_t *scope_facts;
+
+	t.args = args;
+	t.tags = json_array();
+	t.register_as = "__muster_facts";
+	run_task(pr, hs, &t, NULL, oc);
+	scope_facts = json_object_get(hs->facts, "__muster_facts");
+	if (scope_facts) {
+		json_t *af = json_object_get(scope_facts, "ansible_facts");
+
+		if (json_is_object(af)) {
+			const char *k;
+			json_t *v;
+
+			json_object_set(hs->facts, "ansible_facts", af);
+			json_object_foreach(af, k, v) {
+				char *key = mu_xasprintf("ansible_%s", k);
+
+				json_object_set(hs->facts, key, v);
+				free(key);
+			}
+		}
+		json_object_del(hs->facts, "__muster_facts");
+	}
+	json_decref(args);
+	json_decref(t.tags);
+}
+
+static void run_host_play(struct play_run *pr, struct host_state *hs)
+{
+	const struct mu_play *p = pr->play;
+	bool *notified = mu_xcalloc(p->nhandlers + 1, sizeof(bool));
+	struct task_outcome oc;
+
+	if (p->gather_facts) {
+		gather_facts(pr, hs, &oc);
+		if (oc.unreachable) {
+			hs->unreachable = true;
+			goto out;
+		}
+		if (oc.fatal) {
+			hs->failed = true;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < p->ntasks; i++) {
+		const struct mu_taskdef *t = &p->tasks[i];
+
+		if (!mu_task_tag_match(t, pr->o->tags, pr->o->skip_tags))
+			continue;
+		run_task(pr, hs, t, notified, &oc);
+		if (oc.unreachable) {
+			hs->unreachable = true;
+			goto out;
+		}
+		if (oc.fatal) {
+			hs->failed = true;
+			goto out;
+		}
+	}
+	/* Handlers run once, in the order they are defined, after the tasks. */
+	for (size_t k = 0; k < p->nhandlers; k++) {
+		if (!notified[k])
+			continue;
+		run_task(pr, hs, &p->handlers[k], NULL, &oc);
+		if (oc.unreachable) {
+			hs->unreachable = true;
+			break;
+		}
+		if (oc.fatal) {
+			hs->failed = true;
+			break;
+		}
+	}
+out:
+	stop_agents(hs);
+	free(notified);
+}
+
+static void *worker(void *arg)
+{
+	struct play_run *pr = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&pr->mu);
+		i = pr->next++;
+		pthread_mutex_unlock(&pr->mu);
+		if (i >= pr->nhosts)
+			break;
+		run_host_play(pr, pr->hosts[i]);
+	}
+	return NULL;
+}
+
+static bool selected(struct mu_host *h, struct mu_host **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == h)
+			return true;
+	return false;
+}
+
+int mu_run_playbook(const struct mu_playbook *pb, struct mu_inventory *inv,
+		    const struct mu_run_opts *o, struct mu_report *rep, struct mu_err *e)
+{
+	struct host_state *all = mu_xcalloc(inv->nhosts + 1, sizeof(*all));
+	struct mu_host **limit = NULL;
+	size_t nlimit = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < inv->nhosts; i++) {
+		all[i].host = inv->hosts[i];
+		all[i].facts = json_object();
+	}
+	if (o->limit && (r = mu_hosts_select(inv, o->limit, &limit, &nlimit, e)) != 0)
+		goto out;
+	for (size_t pi = 0; pi < pb->nplays; pi++) {
+		const struct mu_play *p = &pb->plays[pi];
+		struct play_run pr = { .pb = pb, .play = p, .inv = inv, .o = o, .rep = rep };
+		struct mu_host **sel = NULL;
+		size_t nsel = 0;
+		pthread_t *th;
+		size_t nth;
+
+		if ((r = mu_hosts_select(inv, p->hosts, &sel, &nsel, e)) != 0)
+			goto out;
+		pr.hosts = mu_xcalloc(nsel + 1, sizeof(*pr.hosts));
+		for (size_t i = 0; i < nsel; i++) {
+			struct host_state *hs = &all[sel[i]->idx];
+
+			if (o->limit && !selected(sel[i], limit, nlimit))
+				continue;
+			if (hs->unreachable || hs->failed)
+				continue;
+			pr.hosts[pr.nhosts++] = hs;
+		}
+		free(sel);
+		mu_report_play(rep, p->name ? p->name : p->hosts, pr.nhosts);
+		for (size_t i = 0; i < pr.nhosts; i++)
+			mu_report_host(rep, pr.hosts[i]->host->name);
+		pthread_mutex_init(&pr.mu, NULL);
+		nth = pr.nhosts < (size_t)(o->forks > 0 ? o->forks : 50) ? pr.nhosts
+			: (size_t)(o->forks > 0 ? o->forks : 50);
+		th = mu_xcalloc(nth + 1, sizeof(*th));
+		for (size_t i = 0; i < nth; i++) {
+			pthread_attr_t at;
+
+			pthread_attr_init(&at);
+			pthread_attr_setstacksize(&at, 512 * 1024);
+			if (pthread_create(&th[i], &at, worker, &pr) != 0) {
+				pthread_attr_destroy(&at);
+				nth = i;
+				break;
+			}
+			pthread_attr_destroy(&at);
+		}
+		if (nth == 0)
+			worker(&pr);
+		for (size_t i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+		free(th);
+		pthread_mutex_destroy(&pr.mu);
+		free(pr.hosts);
+	}
+out:
+	for (size_t i = 0; i < inv->nhosts; i++) {
+		stop_agents(&all[i]);
+		mu_link_close(all[i].link);
+		json_decref(all[i].facts);
+	}
+	free(all);
+	free(limit);
+	return r;
+}

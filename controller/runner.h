@@ -1,0 +1,44 @@
+/*
+ * Running a playbook over the inventory: each selected host runs a play
+ * start to finish in its own worker (at most `forks` at once), so a slow
+ * or dead host never holds the others back (Ansible's `free` strategy;
+ * documented in docs/guide.md). One link per host for the whole run, one
+ * agent per play and become setting.
+ */
+#ifndef MU_RUNNER_H
+#define MU_RUNNER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "inventory.h"
+#include "playbook.h"
+#include "report.h"
+#include "transport.h"
+
+struct mu_run_opts {
+	bool check;
+	bool diff;
+	const char *limit;
+	int forks;
+	json_t *extra_vars;          /* object; highest precedence */
+	const char *tags;
+	const char *skip_tags;
+	int verbosity;
+	struct mu_conn_opts conn;
+};
+
+/*
+ * Run pb against inv, reporting into rep. Returns 0 when the run
+ * happened (hosts may have failed: see the report's totals), or an error
+ * for the run as a whole (a --limit matching nothing is not an error).
+ */
+int mu_run_playbook(const struct mu_playbook *pb, struct mu_inventory *inv,
+		    const struct mu_run_opts *o, struct mu_report *rep, struct mu_err *e);
+
+/* Build a host's variable scope for templating (caller decrefs). */
+json_t *mu_host_scope(const struct mu_inventory *inv, const struct mu_host *h,
+		      const json_t *play_vars, const json_t *task_vars,
+		      const json_t *host_facts, const json_t *extra, bool check);
+
+#endif
