@@ -222,7 +222,8 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 	bool looped = t->loop != NULL;
 	enum mu_status overall = MU_SKIPPED;
 	bool any_changed = false, any_failed = false, all_skipped = true;
-	bool become = t->become >= 0 ? t->become : p->become;
+	/* ansible_become in the inventory turns become on for that host. */
+	bool become = t->become >= 0 ? t->become : (p->become || hs->host->become);
 	const char *buser = t->become_user ? t->become_user : p->become_user;
 	bool check = t->check_mode >= 0 ? t->check_mode : pr->o->check;
 
