@@ -16,7 +16,7 @@ int mu_fuzz_proto_one(const uint8_t *data, size_t size)
 	mu_linebuf_init(&lb, 4096);
 	/* Feed in uneven chunks to exercise reassembly. */
 	for (size_t off = 0; off < size;) {
-		size_t n = (size - off) < 7 ? size - off : 1 + (data[off] % 97);
+		size_t n = (size - off) < 7 ? size - off : 1u + (size_t)(data[off] % 97u);
 
 		if (n > size - off)
 			n = size - off;

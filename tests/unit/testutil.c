@@ -17,12 +17,28 @@
 #include "module.h"
 #include "mu_buf.h"
 
+static char tmpdirs[16][64];
+static int ntmpdirs;
+static pid_t tmpdir_owner;
+
+static void remove_tmpdirs(void)
+{
+	/* Only the process that made them: forked children exit through here too. */
+	if (getpid() != tmpdir_owner)
+		return;
+	for (int i = 0; i < ntmpdirs && i < 16; i++)
+		tu_sh("rm -rf '%s'", tmpdirs[i]);
+}
+
 char *tu_tmpdir(void)
 {
-	static char dirs[16][64];
-	static int n;
-	char *d = dirs[n++ % 16];
+	char *d = tmpdirs[ntmpdirs % 16];
 
+	if (!ntmpdirs) {
+		tmpdir_owner = getpid();
+		atexit(remove_tmpdirs);
+	}
+	ntmpdirs++;
 	snprintf(d, 64, "/tmp/mu-test-XXXXXX");
 	cr_assert_not_null(mkdtemp(d), "mkdtemp: %s", strerror(errno));
 	return d;
