@@ -273,7 +273,7 @@ static int parse_args(int argc, char **argv, struct cli *c, struct mu_err *e)
 	c->run.conn.connect_timeout = 10;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+i:CDl:f:e:t:u:bKT:vh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:CDl:f:e:t:u:bKT:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i': c->inventory = optarg; break;
 		case 'C': c->run.check = true; break;

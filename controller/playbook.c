@@ -499,8 +499,6 @@ static int parse_task(const struct mu_ynode *n, bool handler, json_t *play_tags,
 		t->args = json_object();
 		if (am && (strcmp(am->name, "command") == 0 || strcmp(am->name, "shell") == 0))
 			json_object_set_new(t->args, "cmd", json_string(mu_ynode_str(modval)));
-		else if (t->kind == MU_ACT_DEBUG || t->kind == MU_ACT_FAIL)
-			json_object_set_new(t->args, "msg", json_string(mu_ynode_str(modval)));
 		else if ((r = parse_kv(modval, t->args, e)))
 			return r;
 	} else {

@@ -159,7 +159,12 @@ static json_t *run_local(const struct mu_taskdef *t, const json_t *args, json_t 
 				return failed_reply("debug: %s", e.msg);
 			}
 			free(src);
-			s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+			{
+				char *v = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+
+				s = mu_xasprintf("%s: %s", json_string_value(var), v ? v : "null");
+				free(v);
+			}
 			json_decref(val);
 		} else {
 			s = json_is_string(msg) ? mu_xstrdup(json_string_value(msg))
