@@ -200,7 +200,8 @@ void mu_report_result(struct mu_report *r, const char *host, const char *play,
 		json_array_append_new(h->drift, json_string(task));
 
 	show_msg = msg && *msg &&
-		   (status == MU_FAILED || status == MU_CHANGED || r->verbosity > 0);
+		   (status == MU_FAILED || status == MU_CHANGED || r->verbosity > 0 ||
+		    (module && strcmp(module, "debug") == 0));
 	if (status != MU_SKIPPED || r->verbosity > 0) {
 		fprintf(r->out, "%s%s%s: [%s] %s%s%s%s%s%s%s%s\n",
 			r->colour ? colour_of(status) : "", status == MU_FAILED && !ignored
