@@ -46,6 +46,7 @@ json_t *mu_task_run(const json_t *msg, const struct mu_agent_ctx *ctx)
 	const char *modname = json_string_value(json_object_get(msg, "module"));
 	json_t *id = json_object_get(msg, "id");
 	json_t *reply;
+	json_t *planned = NULL;
 
 	mu_result_init(&r);
 	t.ctx = ctx;
@@ -79,13 +80,24 @@ json_t *mu_task_run(const json_t *msg, const struct mu_agent_ctx *ctx)
 	 * check()'s list of changes stands as the record of what apply() did;
 	 * apply() may add to it, or fail the result if a step cannot be done.
 	 */
-	if (r.status == MU_CHANGED && !t.check_mode && t.mod->apply)
+	if (r.status == MU_CHANGED && !t.check_mode && t.mod->apply) {
 		t.mod->apply(&t, &r);
+		/*
+		 * A failed apply may have stopped part-way: its list of changes
+		 * is a plan, not a record, and the reply must not claim it.
+		 */
+		if (r.status == MU_FAILED && json_array_size(r.changes)) {
+			planned = json_copy(r.changes);
+			json_array_clear(r.changes);
+		}
+	}
 	summarise(&r, t.check_mode);
 out:
 	if (t.plan && t.mod && t.mod->plan_free)
 		t.mod->plan_free(t.plan);
 	reply = mu_result_to_json(&r, t.id);
+	if (planned)
+		json_object_set_new(reply, "planned", planned);
 	if (t.check_mode)
 		json_object_set_new(reply, "check", json_true());
 	if (!t.diff_mode)
