@@ -7,7 +7,9 @@
  * Lifecycle: mu_link_open -> mu_agent_start (deploys the agent binary if
  * the host lacks this build, execs it, reads its hello, sends ours) ->
  * mu_agent_call ... -> mu_agent_stop -> mu_link_close.
- * A link and its agents belong to one thread at a time.
+ * A link and its agents belong to one thread at a time; different links
+ * may be used from different threads at once. Stop a link's agents
+ * before closing it. The security model is in docs/security.md.
  */
 #ifndef MU_TRANSPORT_H
 #define MU_TRANSPORT_H
@@ -17,16 +19,19 @@
 
 #include "mu_err.h"
 
+/* Read during mu_link_open (the link keeps copies of what it needs later). */
 struct mu_conn_opts {
-	const char *agent_path;      /* local muster-agent binary to deploy */
-	const char *known_hosts;     /* NULL: ~/.ssh/known_hosts (+ ssh_config's) */
-	const char *ssh_config;      /* NULL: ~/.ssh/config; "" = none */
-	const char *identity;        /* extra private key file, or NULL */
+	const char *agent_path;      /* local muster-agent binary to deploy / run */
+	const char *known_hosts;     /* NULL: ssh_config's UserKnownHostsFile, else
+	                                ~/.ssh/known_hosts; new keys go there */
+	const char *ssh_config;      /* NULL: ~/.ssh/config + /etc/ssh/ssh_config;
+	                                "" = none; else only this file (ssh -F) */
+	const char *identity;        /* key file tried after ssh-agent, before IdentityFile */
 	bool accept_new_host_keys;   /* unknown keys are added, changed ones still refused */
-	int connect_timeout;         /* seconds; 0 = 10 */
+	int connect_timeout;         /* seconds per setup step; 0 = ConnectTimeout or 10 */
 	int task_timeout;            /* seconds a single task may take; 0 = none */
 	const char *become_pass;     /* sudo password (never in argv or logs), or NULL */
-	int verbosity;
+	int verbosity;               /* >= 3: libssh protocol log; agent gets -v */
 };
 
 struct mu_target {
@@ -54,18 +59,25 @@ int mu_link_port(const struct mu_link *l);
 
 /*
  * Start an agent on the link (as the login user, or via `sudo -n` as
- * become_user/root when become). Uploads the agent once per build to
- * ~/.cache/muster/agent-<sha256 prefix> (0700 dir, temp name, checksum
- * verified, renamed). Returns with the hello exchanged; *hello (optional,
- * caller decrefs) is the agent's hello message.
+ * become_user/root when become; no sudo when already that user; with a
+ * become_pass, `sudo -S` answered only at our own prompt). Uploads the
+ * agent once per build to ~/.cache/muster/agent-<sha256 prefix> of the
+ * user it runs as (0700 dir, temp name, checksum verified, renamed).
+ * A local link runs opts.agent_path directly. Returns with the hello
+ * exchanged; *hello (optional, caller decrefs) is the agent's hello.
+ * MU_E_AUTH when sudo wants a password (or refused it), MU_E_EXEC when
+ * the agent cannot run, MU_E_VERSION on a protocol mismatch.
  */
 int mu_agent_start(struct mu_link *l, bool become, const char *become_user,
 		   struct mu_agent **out, json_t **hello, struct mu_err *e);
 /*
  * Send one task message (the caller builds {"type":"task",...}) and wait
- * for its result (caller decrefs *reply). MU_E_TIMEOUT after the task
- * timeout, MU_E_EOF / MU_E_CONNECT if the host went away, MU_E_PROTO for
- * a malformed reply or an agent "error" message (e has its text).
+ * for its result (caller decrefs *reply; its "id" must match the task's).
+ * MU_E_TIMEOUT after the task timeout, MU_E_EOF / MU_E_CONNECT if the
+ * agent or host went away, MU_E_PROTO for a malformed reply or an agent
+ * "error" message (e has its text and the agent's last stderr lines).
+ * After any error the agent is dead: later calls return MU_E_EOF; start
+ * a new one (the link stays usable unless the error was MU_E_CONNECT).
  */
 int mu_agent_call(struct mu_agent *a, const json_t *task, json_t **reply,
 		  struct mu_err *e);
