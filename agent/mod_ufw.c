@@ -729,6 +729,28 @@ static void report(struct mu_task *t, struct mu_result *r, const struct ufw_plan
 	}
 }
 
+/*
+ * Check mode changes nothing, so a later ufw task would read the rules of
+ * the untouched host and, say, refuse "state: enabled" as a lockout although
+ * the allow rule before it would have been added. Within one agent session
+ * (one play on one host), check-mode tasks therefore start from the state
+ * the previous check-mode ufw task would have left. A real run drops it.
+ */
+static struct ufw_state check_session;
+static bool have_check_session;
+
+static void remember_check_state(const struct mu_task *t, const struct ufw_plan *plan)
+{
+	if (have_check_session) {
+		ufw_state_release(&check_session);
+		have_check_session = false;
+	}
+	if (!t->check_mode)
+		return;
+	ufw_state_copy(&check_session, &plan->sim);
+	have_check_session = true;
+}
+
 static int ufw_check(struct mu_task *t, struct mu_result *r)
 {
 	struct ufw_plan *plan = NULL;
@@ -742,6 +764,10 @@ static int ufw_check(struct mu_task *t, struct mu_result *r)
 	t->plan = plan;
 	if ((rc = ufw_state_read(&plan->pre, &e)) != 0)
 		return mu_result_fail(r, rc, "ufw: %s", e.msg);
+	if (t->check_mode && have_check_session) {
+		ufw_state_release(&plan->pre);
+		ufw_state_copy(&plan->pre, &check_session);
+	}
 	ufw_state_copy(&plan->sim, &plan->pre);
 	plan->have_state = true;
 
@@ -758,6 +784,7 @@ static int ufw_check(struct mu_task *t, struct mu_result *r)
 	if ((rc = guard(t, r, plan)) != 0)
 		return rc;
 	report(t, r, plan);
+	remember_check_state(t, plan);
 	return 0;
 }
 

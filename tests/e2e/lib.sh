@@ -25,7 +25,7 @@ e2e_fleet_up() {
 	INV=$FDIR/inventory.ini
 	SSHCFG=$FDIR/ssh_config
 	KNOWN=$FDIR/known_hosts
-	HOSTS=$(awk '/^\[/{next} NF{print $1}' "$INV" | sort -u)
+	HOSTS=$(awk '{print $1}' "$FDIR/hosts")
 	export FDIR FLEET
 }
 

@@ -47,11 +47,11 @@ out=$(m audit "$PB" 2>&1) && rc=0 || rc=$?
 
 echo "-- a changed host key is refused, the others complete"
 bad=$FDIR/known_hosts.bad
-cp "$KNOWN" "$bad"
-addr=$(awk -v h="$H2" '$1==h {for(i=2;i<=NF;i++) if ($i ~ /^ansible_host=/) {sub("ansible_host=","",$i); print $i}}' "$INV")
 ssh-keygen -q -t ed25519 -N '' -f "$FDIR/otherkey"
-grep -v "^$addr " "$KNOWN" > "$bad" || true
-echo "$addr $(cut -d' ' -f1,2 "$FDIR/otherkey.pub")" >> "$bad"
+# The same names, another key: what a reinstalled (or spoofed) host looks like.
+awk -v h="$H2" -v k="$(cut -d' ' -f1,2 "$FDIR/otherkey.pub")" \
+	'{ split($1, n, ","); if (n[1] == h) print $1, k; else print }' "$KNOWN" > "$bad"
+grep -q "^$H2," "$bad" || fail "test setup: no known_hosts line for $H2"
 out=$("$MUSTER" play "$PB" -i "$INV" --ssh-config "$SSHCFG" --known-hosts "$bad" 2>&1) && rc=0 || rc=$?
 [ "$rc" -eq 3 ] && pass "exit 3 (unreachable)" || { fail "changed key: exit $rc"; echo "$out"; }
 grep -q "UNREACHABLE" <<<"$out" && grep -qi "host key" <<<"$out" && grep -q "$bad:" <<<"$out" \

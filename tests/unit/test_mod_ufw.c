@@ -606,3 +606,29 @@ Test(ufw, route_interface_log_and_insert)
 	expect(r, "ok");
 	json_decref(r);
 }
+
+/*
+ * Regression (e2e host-steps, --check on a fresh host): "allow 22" then
+ * "state: enabled" as separate tasks; in check mode the second task must
+ * see the rule the first would add, not refuse a lockout that a real run
+ * would never hit.
+ */
+Test(ufw, check_mode_sees_rules_earlier_check_tasks_would_add)
+{
+	json_t *r;
+
+	ufw_sandbox();
+	r = ufw("{\"rule\":\"allow\",\"port\":2222,\"proto\":\"tcp\"}", true, 2222);
+	expect(r, "changed");
+	json_decref(r);
+	r = ufw("{\"state\":\"enabled\"}", true, 2222);
+	expect(r, "changed");
+	cr_expect(strstr(tu_msg(r), "would"), "%s", tu_msg(r));
+	json_decref(r);
+	cr_expect(file_has("/etc/ufw/ufw.conf", "ENABLED=no"), "check mode changed nothing");
+	cr_expect_not(file_has("/etc/ufw/user.rules", "### tuple ###"));
+	/* A real task drops the simulated state: the real files decide again. */
+	r = ufw("{\"state\":\"enabled\"}", false, 2222);
+	expect(r, "failed");
+	json_decref(r);
+}
