@@ -139,7 +139,12 @@ static char *find_agent(void)
 	return mu_xstrdup("/usr/local/lib/muster/muster-agent");
 }
 
-/* -e: KEY=VALUE words, an inline JSON/YAML mapping, or @FILE. */
+/*
+ * -e: KEY=VALUE words (quotes group words: msg='a b'), an inline JSON or
+ * YAML mapping, or @FILE. Values from KEY=VALUE are strings, as in
+ * Ansible; from YAML and JSON they keep their types (yes/no/true/false
+ * are booleans there).
+ */
 static int parse_extra(const char *arg, json_t *into, struct mu_err *e)
 {
 	struct mu_ydoc *doc = NULL;
@@ -147,15 +152,24 @@ static int parse_extra(const char *arg, json_t *into, struct mu_err *e)
 	int r;
 
 	if (arg[0] == '@' || arg[0] == '{') {
+		if (arg[0] == '@' && !arg[1])
+			return mu_err_set(e, MU_E_ARG, "--extra-vars: '@' needs a file name");
 		r = arg[0] == '@' ? mu_yaml_load_file(arg + 1, &doc, e)
 				  : mu_yaml_load_string("--extra-vars", arg, strlen(arg), &doc, e);
-		if (r)
-			return r;
+		if (r) {
+			if (r != MU_E_PARSE) {
+				char msg[sizeof(e->msg)];
+
+				snprintf(msg, sizeof(msg), "%s", e->msg);
+				mu_err_set(e, MU_E_ARG, "--extra-vars: %s", msg);
+			}
+			return e->code;
+		}
 		if (!doc->root || doc->root->type != MU_Y_MAP) {
 			mu_ydoc_free(doc);
 			return mu_err_set(e, MU_E_PARSE, "--extra-vars '%s' is not a mapping", arg);
 		}
-		j = mu_ynode_to_json(doc->root, 0, e);
+		j = mu_ynode_to_json(doc->root, MU_YJ_BOOL, e);
 		mu_ydoc_free(doc);
 		if (!j)
 			return MU_E_PARSE;
@@ -163,23 +177,12 @@ static int parse_extra(const char *arg, json_t *into, struct mu_err *e)
 		json_decref(j);
 		return 0;
 	}
-	{
-		char *copy = mu_xstrdup(arg), *save = NULL;
+	if (mu_kv_parse(arg, into, e) != 0) {
+		char msg[sizeof(e->msg)];
 
-		for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-			char *eq = strchr(w, '=');
-
-			if (!eq || eq == w) {
-				r = mu_err_set(e, MU_E_ARG,
-					       "--extra-vars: '%s' is not KEY=VALUE (or use @FILE or a "
-					       "JSON mapping)", w);
-				free(copy);
-				return r;
-			}
-			*eq = '\0';
-			json_object_set_new(into, w, json_string(eq + 1));
-		}
-		free(copy);
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		return mu_err_set(e, MU_E_ARG, "--extra-vars: %s (or use @FILE or a JSON mapping)",
+				  msg);
 	}
 	return 0;
 }
@@ -270,7 +273,8 @@ static int parse_args(int argc, char **argv, struct cli *c, struct mu_err *e)
 
 	c->run.forks = 50;
 	c->run.extra_vars = json_object();
-	c->run.conn.connect_timeout = 10;
+	/* 0: ssh_config's ConnectTimeout, else the transport's 10 s. */
+	c->run.conn.connect_timeout = 0;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "i:CDl:f:e:t:u:bKT:vh", long_opts, NULL)) != -1) {

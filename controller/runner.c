@@ -33,6 +33,7 @@ struct host_state {
 	bool unreachable;
 	bool failed;
 	json_t *facts;              /* set_fact + register results: persist across plays */
+	json_t *gathered;           /* ansible_facts and ansible_* from setup */
 	struct agent_slot agents[MAX_AGENTS];
 	size_t nagents;
 	long next_id;
@@ -103,6 +104,21 @@ static int get_agent(struct play_run *pr, struct host_state *hs, bool become,
 	return 0;
 }
 
+/* After a protocol error the agent is gone: forget it so the next task starts anew. */
+static void drop_agent(struct host_state *hs, struct mu_agent *a)
+{
+	for (size_t i = 0; i < hs->nagents; i++) {
+		if (hs->agents[i].agent != a)
+			continue;
+		mu_agent_stop(a);
+		free(hs->agents[i].user);
+		memmove(&hs->agents[i], &hs->agents[i + 1],
+			(hs->nagents - i - 1) * sizeof(hs->agents[0]));
+		hs->nagents--;
+		return;
+	}
+}
+
 static json_t *failed_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static json_t *failed_reply(const char *fmt, ...)
@@ -139,7 +155,7 @@ static json_t *register_value(const json_t *reply, enum mu_status st)
 
 /* Controller-side actions: debug, set_fact, fail, assert. */
 static json_t *run_local(const struct mu_taskdef *t, const json_t *args, json_t *scope,
-			 struct host_state *hs)
+			 struct host_state *hs, int verbosity)
 {
 	struct mu_err e = { 0 };
 
@@ -147,8 +163,13 @@ static json_t *run_local(const struct mu_taskdef *t, const json_t *args, json_t 
 	case MU_ACT_DEBUG: {
 		json_t *var = json_object_get(args, "var");
 		json_t *msg = json_object_get(args, "msg");
+		json_t *vb = json_object_get(args, "verbosity");
 		char *s;
 		json_t *r;
+
+		if (json_is_integer(vb) && json_integer_value(vb) > verbosity)
+			return json_pack("{s:s, s:s}", "status", "skipped", "msg",
+					 "verbosity threshold not met");
 
 		if (json_is_string(var)) {
 			json_t *val = NULL;
@@ -213,54 +234,202 @@ struct task_outcome {
 	bool unreachable;
 };
 
+/* A copy of the result safe to show: no_log hides the message, data and diff. */
+static json_t *shown_reply(const struct mu_taskdef *t, const json_t *reply, enum mu_status st)
+{
+	if (!t->no_log)
+		return json_incref((json_t *)reply);
+	return json_pack("{s:s, s:s}", "status", mu_status_name(st), "msg",
+			 "the output has been hidden due to 'no_log: true' on this task");
+}
+
+/*
+ * The loop's items: the list as written, or the template rendered. As in
+ * Ansible, with_items flattens one level and with_* take a scalar as a
+ * list of one. Returns 0, or an error code with e set (MU_E_NOTFOUND for
+ * an undefined variable).
+ */
+static int loop_items(const struct mu_taskdef *t, const json_t *scope, json_t **out,
+		      struct mu_err *e)
+{
+	json_t *items = NULL, *flat;
+	size_t i;
+	json_t *it;
+	int r;
+
+	*out = NULL;
+	if (json_is_string(t->loop)) {
+		if ((r = mu_template_render(json_string_value(t->loop), scope, &items, e)) != 0)
+			return r;
+	} else {
+		items = json_incref(t->loop);
+	}
+	if (!json_is_array(items) && t->loop_listify && !json_is_object(items) &&
+	    !json_is_null(items)) {
+		json_t *one = json_array();
+
+		json_array_append_new(one, items);
+		items = one;
+	}
+	if (!json_is_array(items)) {
+		r = mu_err_set(e, MU_E_ARG, "loop: expected a list, got %s",
+			       json_is_object(items) ? "a mapping (use dict2items)"
+			       : json_is_null(items) ? "null" : "a scalar");
+		json_decref(items);
+		return r;
+	}
+	if (!t->loop_flatten) {
+		*out = items;
+		return 0;
+	}
+	flat = json_array();
+	json_array_foreach(items, i, it) {
+		if (json_is_array(it))
+			json_array_extend(flat, it);
+		else
+			json_array_append(flat, it);
+	}
+	json_decref(items);
+	*out = flat;
+	return 0;
+}
+
+/* become_user may be a template ("{{ rootless_user }}"). */
+static int become_user(const struct play_run *pr, const struct mu_taskdef *t,
+		       const json_t *scope, char **out, struct mu_err *e)
+{
+	const char *u = t->become_user ? t->become_user : pr->play->become_user;
+
+	*out = NULL;
+	if (!u)
+		return 0;
+	if (mu_template_render_str(u, scope, out, e) != 0)
+		return mu_err_set(e, MU_E_ARG, "become_user: %s", e->msg);
+	if (!**out) {
+		free(*out);
+		*out = NULL;
+		return mu_err_set(e, MU_E_ARG, "become_user '%s' renders empty", u);
+	}
+	return 0;
+}
+
+/*
+ * changed_when, then failed_when (Ansible's order), over the result under
+ * its register name (`result` without one), per loop item.
+ */
+static enum mu_status apply_conditions(const struct mu_taskdef *t, json_t *scope,
+				       json_t *reply, enum mu_status st)
+{
+	struct mu_err e = { 0 };
+	const char *as = t->register_as ? t->register_as : "result";
+	bool b;
+
+	if (st == MU_SKIPPED || (!t->changed_when && !t->failed_when))
+		return st;
+	json_object_set_new(scope, as, register_value(reply, st));
+	if (t->changed_when) {
+		if (mu_when_eval(t->changed_when, scope, &b, &e) != 0) {
+			json_object_set_new(reply, "msg", json_sprintf("changed_when: %s", e.msg));
+			return MU_FAILED;
+		}
+		if (st != MU_FAILED)
+			st = b ? MU_CHANGED : MU_OK;
+		json_object_set_new(json_object_get(scope, as), "changed", json_boolean(b));
+	}
+	if (t->failed_when) {
+		bool changed = json_is_true(json_object_get(json_object_get(scope, as), "changed"));
+
+		if (mu_when_eval(t->failed_when, scope, &b, &e) != 0) {
+			json_object_set_new(reply, "msg", json_sprintf("failed_when: %s", e.msg));
+			return MU_FAILED;
+		}
+		if (b)
+			st = MU_FAILED;
+		else if (st == MU_FAILED)
+			st = changed ? MU_CHANGED : MU_OK;
+	}
+	return st;
+}
+
+/* The play as the PLAY line and the records name it. */
+static const char *play_label(const struct mu_play *p)
+{
+	return p->name ? p->name : p->hosts;
+}
+
+/* The result of a task that did not get to run its items. */
+static void task_result(struct play_run *pr, struct host_state *hs, const struct mu_taskdef *t,
+			const char *name, json_t *reply, enum mu_status st,
+			struct task_outcome *oc)
+{
+	json_t *shown = shown_reply(t, reply, st);
+
+	mu_report_result(pr->rep, hs->host->name, play_label(pr->play), name, t->module, NULL,
+			 st, st == MU_FAILED && t->ignore_errors, shown, 0, t->file, t->line);
+	json_decref(shown);
+	if (t->register_as) {
+		json_t *rv = register_value(reply, st);
+
+		if (t->loop)
+			json_object_set_new(rv, "results", json_array());
+		json_object_set_new(hs->facts, t->register_as, rv);
+	}
+	oc->status = st;
+	oc->fatal = st == MU_FAILED && !t->ignore_errors;
+}
+
 /* Run one task (all its loop items) on one host. */
 static void run_task(struct play_run *pr, struct host_state *hs, const struct mu_taskdef *t,
 		     bool *notified, struct task_outcome *oc)
 {
 	const struct mu_play *p = pr->play;
 	struct mu_err e = { 0 };
-	json_t *scope = mu_host_scope(pr->inv, hs->host, p->vars, t->vars, hs->facts,
-				      pr->o->extra_vars, pr->o->check);
+	bool check = t->check_mode >= 0 ? t->check_mode : pr->o->check;
+	struct mu_scope_layers layers = {
+		.gathered = hs->gathered, .play_vars = p->vars, .task_vars = t->vars,
+		.facts = hs->facts, .extra = pr->o->extra_vars, .check = check,
+	};
+	json_t *scope = mu_host_scope(pr->inv, hs->host, &layers);
 	json_t *items = NULL;
 	json_t *results = json_array();
-	char *name = NULL;
+	char *name = NULL, *buser = NULL;
 	bool looped = t->loop != NULL;
 	enum mu_status overall = MU_SKIPPED;
 	bool any_changed = false, any_failed = false, all_skipped = true;
 	/* ansible_become in the inventory turns become on for that host. */
 	bool become = t->become >= 0 ? t->become : (p->become || hs->host->become);
-	const char *buser = t->become_user ? t->become_user : p->become_user;
-	bool check = t->check_mode >= 0 ? t->check_mode : pr->o->check;
 
 	memset(oc, 0, sizeof(*oc));
 	if (!t->name || mu_template_render_str(t->name, scope, &name, &e) != 0)
 		name = mu_xstrdup(t->name ? t->name : t->module);
 
+	if (become && t->kind == MU_ACT_AGENT && become_user(pr, t, scope, &buser, &e) != 0) {
+		json_t *r = failed_reply("%s", e.msg);
+
+		task_result(pr, hs, t, name, r, MU_FAILED, oc);
+		json_decref(r);
+		goto out;
+	}
 	if (looped) {
-		if (json_is_string(t->loop)) {
-			if (mu_template_render(json_string_value(t->loop), scope, &items, &e) != 0) {
-				json_t *r = failed_reply("loop: %s", e.msg);
+		int r = loop_items(t, scope, &items, &e);
+		bool cond;
+		struct mu_err ce = { 0 };
+		json_t *reply = NULL;
 
-				mu_report_result(pr->rep, hs->host->name, p->name, name, t->module, NULL,
-						 MU_FAILED, t->ignore_errors, r, 0, t->file, t->line);
-				json_decref(r);
-				oc->status = MU_FAILED;
-				oc->fatal = !t->ignore_errors;
-				goto out;
-			}
-		} else {
-			items = json_incref(t->loop);
-		}
-		if (!json_is_array(items)) {
-			json_t *r = failed_reply("loop: expected a list, got %s",
-						 json_is_object(items) ? "a mapping (use dict2items)"
-									: "a scalar");
+		/* As Ansible: an undefined loop is no error when `when` is false anyway. */
+		if (r == MU_E_NOTFOUND && mu_when_eval(t->when, scope, &cond, &ce) == 0 && !cond)
+			reply = json_pack("{s:s, s:s}", "status", "skipped", "msg",
+					  "conditional result was false");
+		else if (r)
+			reply = failed_reply("%s%s", strncmp(e.msg, "loop:", 5) ? "loop: " : "", e.msg);
+		else if (json_array_size(items) == 0)
+			reply = json_pack("{s:s, s:s}", "status", "skipped", "msg", "no items in the list");
+		if (reply) {
+			enum mu_status st = MU_FAILED;
 
-			mu_report_result(pr->rep, hs->host->name, p->name, name, t->module, NULL,
-					 MU_FAILED, t->ignore_errors, r, 0, t->file, t->line);
-			json_decref(r);
-			oc->status = MU_FAILED;
-			oc->fatal = !t->ignore_errors;
+			mu_status_parse(json_string_value(json_object_get(reply, "status")), &st);
+			task_result(pr, hs, t, name, reply, st, oc);
+			json_decref(reply);
 			goto out;
 		}
 	} else {
@@ -270,22 +439,34 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 
 	for (size_t i = 0; i < json_array_size(items); i++) {
 		json_t *item = json_array_get(items, i);
-		json_t *args = NULL, *reply = NULL;
+		json_t *iscope = scope, *args = NULL, *reply = NULL, *shown;
 		char *label = NULL;
 		enum mu_status st;
 		bool cond;
 		long t0 = now_ms();
 
 		if (looped) {
-			json_object_set(scope, t->loop_var, item);
-			json_object_set_new(scope, "ansible_loop", json_pack("{s:I}", "index0", (json_int_t)i));
+			json_t *lv = json_pack("{s:O, s:{s:I, s:I, s:b, s:b, s:I}, s:s}",
+					       t->loop_var, item, "ansible_loop", "index0",
+					       (json_int_t)i, "index", (json_int_t)i + 1, "first",
+					       i == 0, "last", i + 1 == json_array_size(items),
+					       "length", (json_int_t)json_array_size(items),
+					       "ansible_loop_var", t->loop_var);
+
+			/* Vars that mention the item resolve per item, as Ansible's are lazy. */
+			layers.loop = lv;
+			iscope = mu_host_scope(pr->inv, hs->host, &layers);
+			layers.loop = NULL;
+			json_decref(lv);
 			if (t->label)
-				mu_template_render_str(t->label, scope, &label, &e);
+				mu_template_render_str(t->label, iscope, &label, &e);
+			if (!label && t->no_log)
+				label = mu_xstrdup("(hidden: no_log)");
 			if (!label)
 				label = json_is_string(item) ? mu_xstrdup(json_string_value(item))
 							     : json_dumps(item, JSON_ENCODE_ANY | JSON_COMPACT);
 		}
-		if (mu_when_eval(t->when, scope, &cond, &e) != 0) {
+		if (mu_when_eval(t->when, iscope, &cond, &e) != 0) {
 			reply = failed_reply("when: %s", e.msg);
 			st = MU_FAILED;
 			goto item_done;
@@ -295,13 +476,13 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 			st = MU_SKIPPED;
 			goto item_done;
 		}
-		if (mu_template_render_deep(t->args, scope, &args, &e) != 0) {
+		if (mu_template_render_deep(t->args, iscope, &args, &e) != 0) {
 			reply = failed_reply("%s", e.msg);
 			st = MU_FAILED;
 			goto item_done;
 		}
 		if (t->kind != MU_ACT_AGENT) {
-			reply = run_local(t, args, scope, hs);
+			reply = run_local(t, args, iscope, hs, pr->o->verbosity);
 		} else {
 			struct mu_agent *ag = NULL;
 			json_t *msg;
@@ -320,10 +501,15 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 				oc->unreachable = true;
 				free(label);
 				json_decref(args);
+				json_decref(reply);
+				if (iscope != scope)
+					json_decref(iscope);
 				goto out;
 			}
-			if (r)
+			if (r) {
+				json_decref(reply);
 				reply = failed_reply("%s", e.msg);
+			}
 		}
 		{
 			enum mu_status parsed;
@@ -331,40 +517,21 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 
 			st = s && mu_status_parse(s, &parsed) == 0 ? parsed : MU_FAILED;
 		}
-		/* changed_when / failed_when see this result under its register name. */
-		if (t->changed_when || t->failed_when) {
-			json_t *rv = register_value(reply, st);
-			bool b;
-
-			json_object_set_new(scope, t->register_as ? t->register_as : "result", rv);
-			if (t->failed_when && st != MU_SKIPPED) {
-				if (mu_when_eval(t->failed_when, scope, &b, &e) != 0) {
-					json_object_set_new(reply, "msg", json_sprintf("failed_when: %s", e.msg));
-					st = MU_FAILED;
-				} else if (b) {
-					st = MU_FAILED;
-				} else if (st == MU_FAILED) {
-					st = MU_OK;
-				}
-			}
-			if (t->changed_when && st != MU_FAILED && st != MU_SKIPPED) {
-				if (mu_when_eval(t->changed_when, scope, &b, &e) != 0) {
-					json_object_set_new(reply, "msg", json_sprintf("changed_when: %s", e.msg));
-					st = MU_FAILED;
-				} else {
-					st = b ? MU_CHANGED : MU_OK;
-				}
-			}
-		}
+		st = apply_conditions(t, iscope, reply, st);
 item_done:
-		mu_report_result(pr->rep, hs->host->name, p->name, name, t->module, label, st,
-				 st == MU_FAILED && t->ignore_errors, reply, now_ms() - t0, t->file,
-				 t->line);
-		if (reply) {
+		shown = shown_reply(t, reply, st);
+		(looped ? mu_report_item : mu_report_result)(pr->rep, hs->host->name, play_label(p),
+							    name, t->module, label, st,
+							    st == MU_FAILED && t->ignore_errors,
+							    shown, now_ms() - t0, t->file, t->line);
+		json_decref(shown);
+		{
 			json_t *rv = register_value(reply, st);
 
-			if (looped)
+			if (looped) {
 				json_object_set(rv, t->loop_var, item);
+				json_object_set_new(rv, "ansible_loop_var", json_string(t->loop_var));
+			}
 			json_array_append_new(results, rv);
 		}
 		any_changed |= st == MU_CHANGED;
@@ -374,17 +541,21 @@ item_done:
 		free(label);
 		json_decref(args);
 		json_decref(reply);
-		if (st == MU_FAILED && !t->ignore_errors && !looped)
-			break;
+		if (iscope != scope)
+			json_decref(iscope);
 	}
+	if (looped)
+		mu_report_tally(pr->rep, hs->host->name, name, overall,
+				overall == MU_FAILED && t->ignore_errors, any_changed);
 
 	if (t->register_as) {
 		json_t *rv;
 
 		if (looped) {
-			rv = json_pack("{s:O, s:b, s:b, s:b, s:s}", "results", results, "changed",
+			rv = json_pack("{s:O, s:b, s:b, s:b, s:s, s:s}", "results", results, "changed",
 				       any_changed, "failed", any_failed, "skipped", all_skipped,
-				       "status", mu_status_name(overall));
+				       "status", mu_status_name(overall), "msg",
+				       any_failed ? "One or more items failed" : "All items completed");
 		} else {
 			rv = json_incref(json_array_get(results, 0));
 		}
@@ -408,6 +579,7 @@ item_done:
 	oc->fatal = any_failed && !t->ignore_errors;
 out:
 	free(name);
+	free(buser);
 	json_decref(items);
 	json_decref(results);
 	json_decref(scope);
@@ -435,11 +607,11 @@ static void gather_facts(struct play_run *pr, struct host_state *hs, struct task
 			const char *k;
 			json_t *v;
 
-			json_object_set(hs->facts, "ansible_facts", af);
+			json_object_set(hs->gathered, "ansible_facts", af);
 			json_object_foreach(af, k, v) {
 				char *key = mu_xasprintf("ansible_%s", k);
 
-				json_object_set(hs->facts, key, v);
+				json_object_set(hs->gathered, key, v);
 				free(key);
 			}
 		}
@@ -481,11 +653,13 @@ static void run_host_play(struct play_run *pr, struct host_state *hs)
 			goto out;
 		}
 	}
-	/* Handlers run once, in the order they are defined, after the tasks. */
+	/* Handlers run once, in the order they are defined, after the tasks; a
+	 * handler may notify one defined after it. */
 	for (size_t k = 0; k < p->nhandlers; k++) {
 		if (!notified[k])
 			continue;
-		run_task(pr, hs, &p->handlers[k], NULL, &oc);
+		notified[k] = false;
+		run_task(pr, hs, &p->handlers[k], notified, &oc);
 		if (oc.unreachable) {
 			hs->unreachable = true;
 			break;
@@ -536,6 +710,7 @@ int mu_run_playbook(const struct mu_playbook *pb, struct mu_inventory *inv,
 	for (size_t i = 0; i < inv->nhosts; i++) {
 		all[i].host = inv->hosts[i];
 		all[i].facts = json_object();
+		all[i].gathered = json_object();
 	}
 	if (o->limit && (r = mu_hosts_select(inv, o->limit, &limit, &nlimit, e)) != 0)
 		goto out;
@@ -560,7 +735,7 @@ int mu_run_playbook(const struct mu_playbook *pb, struct mu_inventory *inv,
 			pr.hosts[pr.nhosts++] = hs;
 		}
 		free(sel);
-		mu_report_play(rep, p->name ? p->name : p->hosts, pr.nhosts);
+		mu_report_play(rep, play_label(p), pr.nhosts);
 		for (size_t i = 0; i < pr.nhosts; i++)
 			mu_report_host(rep, pr.hosts[i]->host->name);
 		pthread_mutex_init(&pr.mu, NULL);
@@ -592,6 +767,7 @@ out:
 		stop_agents(&all[i]);
 		mu_link_close(all[i].link);
 		json_decref(all[i].facts);
+		json_decref(all[i].gathered);
 	}
 	free(all);
 	free(limit);
