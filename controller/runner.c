@@ -507,6 +507,8 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 				goto out;
 			}
 			if (r) {
+				if (ag)
+					drop_agent(hs, ag);
 				json_decref(reply);
 				reply = failed_reply("%s", e.msg);
 			}
