@@ -1,0 +1,270 @@
+/* Read-only host checks for the container migration (see podman_host.h). */
+#include "podman_host.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "mu_buf.h"
+#include "ufw_rule.h"
+#include "users.h"
+
+void pm_ident_init(struct pm_ident *id, const char *name, uid_t uid, gid_t gid,
+		   unsigned long ustart, unsigned long ucount,
+		   unsigned long gstart, unsigned long gcount)
+{
+	memset(id, 0, sizeof(*id));
+	id->uid = uid;
+	id->gid = gid;
+	id->ngroups = (int)(sizeof(id->groups) / sizeof(id->groups[0]));
+	mu_user_groups(name, gid, id->groups, &id->ngroups);
+	id->ustart = ustart;
+	id->ucount = ucount;
+	id->gstart = gstart;
+	id->gcount = gcount;
+}
+
+int pm_port_start(void)
+{
+	struct mu_buf b = MU_BUF_INIT;
+	int v = 1024;
+
+	if (mu_file_read("/proc/sys/net/ipv4/ip_unprivileged_port_start", &b, 64, NULL) == 0)
+		v = (int)strtol(b.buf, NULL, 10);
+	mu_buf_release(&b);
+	return v;
+}
+
+static bool ufw_enabled(void)
+{
+	struct mu_buf b = MU_BUF_INIT;
+	bool on = false;
+	char *p;
+
+	if (mu_file_read("/etc/ufw/ufw.conf", &b, 0, NULL) != 0)
+		goto out;
+	for (p = b.buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "ENABLED=", 8) == 0) {
+			p += 8;
+			if (*p == '"' || *p == '\'')
+				p++;
+			on = strncasecmp(p, "yes", 3) == 0;
+		}
+	}
+out:
+	mu_buf_release(&b);
+	return on;
+}
+
+static bool tuple_allows(const struct ufw_tuple *t, const char *proto, unsigned port)
+{
+	if (t->route || strncmp(t->ifaces, "in", 2) != 0)
+		return false;
+	if (strcmp(t->action, "allow") != 0 && strcmp(t->action, "limit") != 0)
+		return false;
+	if (strcmp(t->proto, "any") != 0 && strcmp(t->proto, proto) != 0)
+		return false;
+	return ufw_ports_cover(t->dport, port);
+}
+
+json_t *pm_ufw_missing(const json_t *ports)
+{
+	struct mu_buf b = MU_BUF_INIT;
+	struct ufw_rules rules = { 0 };
+	json_t *missing;
+	size_t i;
+	json_t *p;
+
+	if (!ufw_enabled())
+		return NULL;
+	missing = json_array();
+	if (mu_file_read("/etc/ufw/user.rules", &b, 0, NULL) == 0)
+		ufw_tuples_scan(b.buf, false, &rules);
+	json_array_foreach((json_t *)ports, i, p) {
+		const char *proto = json_string_value(json_object_get(p, "proto"));
+		unsigned port = (unsigned)json_integer_value(json_object_get(p, "port"));
+		bool ok = false;
+
+		for (size_t k = 0; k < rules.n && !ok; k++)
+			ok = tuple_allows(&rules.v[k], proto ? proto : "tcp", port);
+		if (!ok)
+			json_array_append_new(missing, json_sprintf("%u/%s", port, proto ? proto : "tcp"));
+	}
+	ufw_rules_release(&rules);
+	mu_buf_release(&b);
+	return missing;
+}
+
+bool pm_linger_on(const char *user)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/var/lib/systemd/linger/%s", user);
+	return stat(path, &st) == 0;
+}
+
+char *pm_find_prog(const char *prog)
+{
+	static const char *const dirs[] = {
+		"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL
+	};
+
+	for (size_t i = 0; dirs[i]; i++) {
+		char *p = mu_xasprintf("%s/%s", dirs[i], prog);
+
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+bool pm_idmap_helper_ok(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return false;
+	if (st.st_uid == 0 && (st.st_mode & S_ISUID))
+		return true;
+	return getxattr(path, "security.capability", NULL, 0) > 0;
+}
+
+static bool in_range(unsigned long v, unsigned long start, unsigned long count)
+{
+	return v >= start && v - start < count;
+}
+
+/*
+ * May id do want (r=4, w=2, x=1) on st? The user's podman works as root of
+ * its user namespace, which overrides permissions on inodes whose owner
+ * and group both map into it; anything else gets the usual owner, group,
+ * other checks for the user.
+ */
+static bool may(const struct pm_ident *id, const struct stat *st, unsigned want)
+{
+	bool umapped = st->st_uid == id->uid || in_range(st->st_uid, id->ustart, id->ucount);
+	bool gmapped = st->st_gid == id->gid || in_range(st->st_gid, id->gstart, id->gcount);
+	unsigned bits;
+
+	if (umapped && gmapped)
+		return true;
+	if (st->st_uid == id->uid) {
+		bits = (st->st_mode >> 6) & 7;
+	} else {
+		bool member = false;
+
+		for (int i = 0; i < id->ngroups; i++)
+			member = member || id->groups[i] == st->st_gid;
+		bits = member ? (st->st_mode >> 3) & 7 : st->st_mode & 7;
+	}
+	return (bits & want) == want;
+}
+
+bool pm_can_reach(const struct pm_ident *id, const char *path, char **blocker)
+{
+	char *real = realpath(path, NULL);
+	char *p;
+	bool ok = true;
+
+	*blocker = NULL;
+	if (!real)
+		return true; /* a missing source is reported on its own */
+	for (p = real + 1; ok && (p = strchr(p, '/')) != NULL; p++) {
+		struct stat st;
+		char save = *p;
+
+		*p = '\0';
+		if (stat(real, &st) == 0 && !may(id, &st, 1)) {
+			ok = false;
+			*blocker = mu_xasprintf("'%s' (mode %04o, owner %u:%u)", real,
+						(unsigned)(st.st_mode & 07777),
+						(unsigned)st.st_uid, (unsigned)st.st_gid);
+		}
+		*p = save;
+	}
+	if (ok) {
+		struct stat st;
+
+		if (stat("/", &st) == 0 && !may(id, &st, 1)) {
+			ok = false;
+			*blocker = mu_xstrdup("'/'");
+		}
+	}
+	free(real);
+	return ok;
+}
+
+bool pm_can_rw(const struct pm_ident *id, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return false;
+	return may(id, &st, 6);
+}
+
+int pm_free_space(const char *path, uint64_t *bytes, dev_t *dev, struct mu_err *e)
+{
+	char *p = mu_xstrdup(path);
+	struct statvfs sv;
+	struct stat st;
+	int r = 0;
+
+	while (stat(p, &st) != 0) {
+		char *slash = strrchr(p, '/');
+
+		if (!slash || slash == p) {
+			p[0] = '/';
+			p[1] = '\0';
+			break;
+		}
+		*slash = '\0';
+	}
+	if (stat(p, &st) != 0 || statvfs(p, &sv) != 0) {
+		r = mu_err_sys(e, "cannot read the free space of '%s'", p);
+		goto out;
+	}
+	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	*dev = st.st_dev;
+out:
+	free(p);
+	return r;
+}
+
+bool pm_system_path(const char *path)
+{
+	static const char *const trees[] = {
+		"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+		"/run", "/sbin", "/sys", "/usr", "/var/run", "/var/lib/containers", "/var/lib/dpkg",
+		"/var/log", NULL
+	};
+	static const char *const tops[] = {
+		"/", "/home", "/opt", "/var", "/srv", "/mnt", "/media", "/tmp", "/var/tmp",
+		"/var/lib", "/root", NULL
+	};
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (size_t i = 0; tops[i]; i++)
+		if (strlen(tops[i]) == n && strncmp(tops[i], path, n) == 0)
+			return true;
+	for (size_t i = 0; trees[i]; i++) {
+		size_t t = strlen(trees[i]);
+
+		if (n >= t && strncmp(path, trees[i], t) == 0 && (n == t || path[t] == '/'))
+			return true;
+	}
+	return false;
+}
