@@ -14,6 +14,7 @@
 #include "transport_int.h"
 
 #include <pwd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,27 +295,60 @@ static int spawn_local(struct mu_agent *a, const char *sudo_user, struct mu_err 
 	return mu_local_proc_start(a, argv, e);
 }
 
+/*
+ * The agent's bytes, read and checked once per run and shared by every
+ * host's upload: fifty uploads at once must not mean fifty copies.
+ */
+static pthread_mutex_t agent_bytes_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mu_buf agent_bytes = MU_BUF_INIT;
+static char *agent_bytes_path;
+
+static int agent_bytes_get(const char *path, const char *hex, const struct mu_buf **out,
+			   struct mu_err *e)
+{
+	char got[MU_SHA256_HEX_LEN + 1];
+	int r = 0;
+
+	pthread_mutex_lock(&agent_bytes_lock);
+	if (!agent_bytes_path || strcmp(agent_bytes_path, path) != 0) {
+		struct mu_buf bin = MU_BUF_INIT;
+
+		if ((r = mu_deploy_read_agent(path, &bin, e)) != 0) {
+			mu_buf_release(&bin);
+			goto out;
+		}
+		if (mu_sha256_hex(bin.buf, bin.len, got) != 0 || strcmp(got, hex) != 0) {
+			mu_buf_release(&bin);
+			r = mu_err_set(e, MU_E_ARG, "agent '%s' changed while muster was running",
+				       path);
+			goto out;
+		}
+		mu_buf_release(&agent_bytes);
+		agent_bytes = bin;
+		free(agent_bytes_path);
+		agent_bytes_path = mu_xstrdup(path);
+	}
+	*out = &agent_bytes;
+out:
+	pthread_mutex_unlock(&agent_bytes_lock);
+	return r;
+}
+
 /* Install this agent build on the host, as sudo_user when set. */
 static int upload(struct mu_link *l, const char *sudo_user, const char *hex,
 		  struct mu_err *e)
 {
-	struct mu_buf bin = MU_BUF_INIT;
+	const struct mu_buf *bin = NULL;
 	struct mu_buf cmd = MU_BUF_INIT;
 	struct mu_agent *a = NULL;
-	char got[MU_SHA256_HEX_LEN + 1];
 	int64_t deadline;
 	int junk = 0;
 	char *line;
 	size_t len;
 	int r;
 
-	if ((r = mu_deploy_read_agent(l->agent_path, &bin, e)) != 0)
+	if ((r = agent_bytes_get(l->agent_path, hex, &bin, e)) != 0)
 		goto out;
-	if (mu_sha256_hex(bin.buf, bin.len, got) != 0 || strcmp(got, hex) != 0) {
-		r = mu_err_set(e, MU_E_ARG, "agent '%s' changed while muster was running",
-			       l->agent_path);
-		goto out;
-	}
 	a = proc_new(l, sudo_user && l->become_pass);
 	if (sudo_user)
 		mu_deploy_sudo_prefix(&cmd, sudo_user, a->prompt);
@@ -344,7 +378,7 @@ static int upload(struct mu_link *l, const char *sudo_user, const char *hex,
 			       l->name, line);
 		goto out;
 	}
-	if ((r = a->ops->write(a, bin.buf, bin.len, e)) != 0)
+	if ((r = a->ops->write(a, bin->buf, bin->len, e)) != 0)
 		goto out;
 	a->ops->send_eof(a);
 	deadline = mu_now_ms() + (int64_t)UPLOAD_TIMEOUT * 1000;
@@ -373,7 +407,6 @@ static int upload(struct mu_link *l, const char *sudo_user, const char *hex,
 out:
 	proc_free(a);
 	mu_buf_release(&cmd);
-	mu_buf_release(&bin);
 	return r;
 }
 

@@ -516,18 +516,51 @@ static int lost(struct mu_agent *a, struct mu_err *e)
 			  where(a->l, w, sizeof(w)), ssh_get_error(a->l->s));
 }
 
+/*
+ * The session is non-blocking, so ssh_channel_write() queues whatever we
+ * give it. Write no more than the peer's window in 64 KiB pieces and flush
+ * each before the next, so an upload costs a window's worth of memory per
+ * host rather than a copy of the whole agent.
+ */
+#define WRITE_PIECE (64u * 1024u)
+#define WRITE_STALL_MS 30000
+
 static int ssh_proc_write(struct mu_agent *a, const void *data, size_t n, struct mu_err *e)
 {
 	const char *p = data;
+	int64_t stalled_since = 0;
 
 	while (n) {
-		uint32_t chunk = n > (1u << 20) ? (1u << 20) : (uint32_t)n;
-		int w = ssh_channel_write(a->ch, p, chunk);
+		uint32_t win = ssh_channel_window_size(a->ch);
+		uint32_t chunk = n > WRITE_PIECE ? WRITE_PIECE : (uint32_t)n;
+		int w;
 
+		if (!ssh_channel_is_open(a->ch))
+			return ssh_is_connected(a->l->s) ? mu_err_set(e, MU_E_EOF,
+				"cannot write to the agent on '%s': its channel is closed", a->l->name)
+				: lost(a, e);
+		if (win == 0) {
+			/* Let libssh read the peer's window adjustments. */
+			if (!stalled_since)
+				stalled_since = mu_now_ms();
+			else if (mu_now_ms() - stalled_since > WRITE_STALL_MS)
+				return mu_err_set(e, MU_E_TIMEOUT,
+						  "writing to '%s' stalled for %d s", a->l->name,
+						  WRITE_STALL_MS / 1000);
+			if (ssh_channel_poll_timeout(a->ch, 50, 0) == SSH_ERROR)
+				return lost(a, e);
+			continue;
+		}
+		stalled_since = 0;
+		if (chunk > win)
+			chunk = win;
+		w = ssh_channel_write(a->ch, p, chunk);
 		if (w == SSH_ERROR || w < 0)
 			return ssh_is_connected(a->l->s) ? mu_err_set(e, MU_E_EOF,
 				"cannot write to the agent on '%s': its channel is closed", a->l->name)
 				: lost(a, e);
+		if (ssh_blocking_flush(a->l->s, WRITE_STALL_MS) == SSH_ERROR)
+			return lost(a, e);
 		p += w;
 		n -= (size_t)w;
 	}
