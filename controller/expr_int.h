@@ -114,7 +114,27 @@ struct mu_ex_test {
 	int (*fn)(struct mu_ex_ev *ev, const json_t *subj, json_t *const *args, bool *res);
 };
 
-/* tables: expr_filters.c, expr_tests.c */
+/* The filter tables (expr_filters_scalar.c, expr_filters_seq.c), each
+ * ending with an entry whose name is NULL. */
+extern const struct mu_ex_filter mu_ex_filters_scalar[];
+extern const struct mu_ex_filter mu_ex_filters_seq[];
+
+/* Helpers the filter files share (expr_filters.c). */
+int mu_exf_err(struct mu_ex_ev *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Items of an iterable as a new list: a list, a dict's keys, a string's
+ * characters; NULL when v is not iterable. */
+json_t *mu_exf_iter_list(const json_t *v);
+/* As mu_exf_iter_list, with "filter 'x' expects a list" when it is not. */
+int mu_exf_need_iter(struct mu_ex_ev *ev, const char *fname, const json_t *v, json_t **out);
+/* Jinja's attribute getter: "a.b.0" walks dicts by key, lists by index.
+ * Borrowed reference or NULL. */
+json_t *mu_exf_attr_path(const json_t *v, const char *path);
+bool mu_exf_opt_bool(const json_t *v, bool def);
+int mu_exf_need_str(struct mu_ex_ev *ev, const char *fname, const char *pname,
+		    const json_t *v, const char **out);
+bool mu_exf_is_space(char c);
+
+/* lookup: expr_filters.c, expr_tests.c */
 const struct mu_ex_filter *mu_ex_filter_find(const char *name);
 const struct mu_ex_test *mu_ex_test_find(const char *name);
 /* Every filter and test name, NULL-terminated (the docs test walks them). */

@@ -54,8 +54,11 @@ static int int_of(struct mu_ex_ev *ev, const char *tname, const json_t *v, json_
 	if (!mu_ex_num(v, &is_int, out, &d) || (!is_int && d != floor(d)))
 		return mu_err_set(ev->e, MU_E_ARG, "test '%s' expects an integer, got '%s'",
 				  tname, mu_ex_typename(v));
-	if (!is_int)
+	if (!is_int) {
+		if (d < -9.2e18 || d > 9.2e18)
+			return mu_err_set(ev->e, MU_E_ARG, "test '%s': number out of range", tname);
 		*out = (json_int_t)d;
+	}
 	return 0;
 }
 

@@ -717,6 +717,11 @@ Test(expr, tests)
 	ok("s is contains 'ell'", "true");
 	ok("n is divisibleby 3 and s is string", "true");
 	fails("s is even", MU_E_ARG, "test 'even' expects an integer, got 'str'");
+	ok("4.0 is even", "true");
+	fails("4.5 is even", MU_E_ARG, "test 'even' expects an integer, got 'float'");
+	fails("1e20 is odd", MU_E_ARG, "test 'odd': number out of range");
+	fails("[2.5] | reject('odd')", MU_E_ARG, "test 'odd' expects an integer, got 'float'");
+	fails("[55424905816426266266.0] | reject('odd')", MU_E_ARG, "test 'odd': number out of range");
 	fails("3 is divisibleby 0", MU_E_ARG, "test 'divisibleby': division by zero");
 	fails("n is lt 'a'", MU_E_ARG, "cannot compare 'int' with 'str'");
 	fails("n is in 3", MU_E_ARG, "test 'in' expects a list, got 'int'");
@@ -1202,6 +1207,27 @@ Test(expr, truthiness)
 	v = json_string("0");
 	cr_assert(mu_expr_truthy(v));
 	json_decref(v);
+	no_leaks();
+}
+
+/* Each name is in exactly one table, and find() agrees with the list. */
+Test(expr, filter_and_test_names_unique)
+{
+	const char *const *f = mu_ex_filter_names(), *const *t = mu_ex_test_names();
+	size_t nf = 0;
+
+	for (size_t i = 0; f[i]; i++, nf++) {
+		cr_assert_not_null(mu_ex_filter_find(f[i]));
+		cr_assert_str_eq(mu_ex_filter_find(f[i])->name, f[i]);
+		for (size_t j = 0; j < i; j++)
+			cr_assert_str_neq(f[i], f[j]);
+	}
+	cr_assert_eq(nf, 47);
+	for (size_t i = 0; t[i]; i++)
+		for (size_t j = 0; j < i; j++)
+			cr_assert_str_neq(t[i], t[j]);
+	cr_assert_null(mu_ex_filter_find("regex_replace"));
+	cr_assert_null(mu_ex_test_find("match"));
 	no_leaks();
 }
 
