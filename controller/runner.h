@@ -16,6 +16,9 @@
 #include "report.h"
 #include "transport.h"
 
+/* The value of the `omit` variable; arguments equal to it are dropped. */
+#define MU_OMIT_PLACEHOLDER "__muster_omit_placeholder__"
+
 struct mu_run_opts {
 	bool check;
 	bool diff;
@@ -36,9 +39,20 @@ struct mu_run_opts {
 int mu_run_playbook(const struct mu_playbook *pb, struct mu_inventory *inv,
 		    const struct mu_run_opts *o, struct mu_report *rep, struct mu_err *e);
 
+/* The variable layers of a host's scope, lowest first after the inventory;
+ * any may be NULL. */
+struct mu_scope_layers {
+	const json_t *gathered;   /* ansible_facts and ansible_* from setup */
+	const json_t *play_vars;  /* vars, vars_files over them */
+	const json_t *task_vars;
+	const json_t *facts;      /* set_fact and register results */
+	const json_t *extra;      /* -e */
+	const json_t *loop;       /* the loop variable and ansible_loop */
+	bool check;
+};
+
 /* Build a host's variable scope for templating (caller decrefs). */
 json_t *mu_host_scope(const struct mu_inventory *inv, const struct mu_host *h,
-		      const json_t *play_vars, const json_t *task_vars,
-		      const json_t *host_facts, const json_t *extra, bool check);
+		      const struct mu_scope_layers *l);
 
 #endif
