@@ -169,7 +169,7 @@ static int parse_extra(const char *arg, json_t *into, struct mu_err *e)
 			mu_ydoc_free(doc);
 			return mu_err_set(e, MU_E_PARSE, "--extra-vars '%s' is not a mapping", arg);
 		}
-		j = mu_ynode_to_json(doc->root, MU_YJ_BOOL, e);
+		j = mu_vars_from_yaml(doc->root, e);
 		mu_ydoc_free(doc);
 		if (!j)
 			return MU_E_PARSE;
@@ -427,6 +427,7 @@ static int run(struct cli *c)
 	struct mu_report *rep = NULL;
 	struct mu_stats tot;
 	size_t drifted = 0;
+	bool report_lost = false;
 	char *pass = NULL;
 	int rc = EXIT_ERROR;
 
@@ -443,8 +444,10 @@ static int run(struct cli *c)
 			if (!inv->hosts[i]->user)
 				inv->hosts[i]->user = mu_xstrdup(c->remote_user);
 	for (size_t i = 0; i < inv->nhosts; i++)
-		if (strcmp(inv->hosts[i]->connection, "ssh") && strcmp(inv->hosts[i]->connection, "local") &&
-		    strcmp(inv->hosts[i]->connection, "paramiko") && strcmp(inv->hosts[i]->connection, "smart")) {
+		if (strcmp(inv->hosts[i]->connection, "ssh") != 0 &&
+		    strcmp(inv->hosts[i]->connection, "local") != 0 &&
+		    strcmp(inv->hosts[i]->connection, "paramiko") != 0 &&
+		    strcmp(inv->hosts[i]->connection, "smart") != 0) {
 			fprintf(stderr, "muster: %s:%d: host '%s': ansible_connection '%s' is not "
 				"supported (ssh or local)\n", inv->hosts[i]->file ? inv->hosts[i]->file : "",
 				inv->hosts[i]->line, inv->hosts[i]->name, inv->hosts[i]->connection);
@@ -496,17 +499,22 @@ static int run(struct cli *c)
 		goto out;
 	}
 	mu_report_recap(rep, c->cmd == CMD_AUDIT);
-	if (c->json_path && mu_report_write_json(rep, c->json_path, c->playbook, &e) != 0)
+	if (c->json_path && mu_report_write_json(rep, c->json_path, c->playbook, &e) != 0) {
 		fprintf(stderr, "muster: %s\n", e.msg);
-	if (c->junit_path && mu_report_write_junit(rep, c->junit_path, &e) != 0)
+		report_lost = true;
+	}
+	if (c->junit_path && mu_report_write_junit(rep, c->junit_path, &e) != 0) {
 		fprintf(stderr, "muster: %s\n", e.msg);
+		report_lost = true;
+	}
 	mu_report_totals(rep, &tot, &drifted);
-	if (tot.failed)
+	/* failed beats unreachable; an audit's drift counts as a failure */
+	if (tot.failed || (!tot.unreachable && c->cmd == CMD_AUDIT && drifted))
 		rc = EXIT_FAILED;
 	else if (tot.unreachable)
 		rc = EXIT_UNREACHABLE;
-	else if (c->cmd == CMD_AUDIT && drifted)
-		rc = EXIT_FAILED;
+	else if (report_lost)
+		rc = EXIT_ERROR; /* a clean run whose report is missing must not look clean */
 	else
 		rc = EXIT_OK;
 out:

@@ -167,10 +167,41 @@ static void print_diff(struct mu_report *r, const json_t *diff)
 	}
 }
 
-void mu_report_result(struct mu_report *r, const char *host, const char *play,
-		      const char *task, const char *module, const char *item_label,
-		      enum mu_status status, bool ignored, const json_t *reply,
-		      long duration_ms, const char *file, int line)
+/* Count one task's outcome as Ansible's recap does: a changed task is also
+ * ok; an ignored failure is ok and ignored (and changed if it changed). */
+static void tally(struct mu_report *r, struct host_rec *h, const char *task,
+		  enum mu_status status, bool ignored, bool changed)
+{
+	switch (status) {
+	case MU_OK: h->st.ok++; break;
+	case MU_CHANGED: h->st.changed++; h->st.ok++; break;
+	case MU_SKIPPED: h->st.skipped++; break;
+	case MU_FAILED:
+		if (ignored) {
+			h->st.ignored++;
+			h->st.ok++;
+			h->st.changed += changed;
+		} else {
+			h->st.failed++;
+		}
+		break;
+	}
+	if (status == MU_CHANGED && r->check)
+		json_array_append_new(h->drift, json_string(task));
+}
+
+void mu_report_tally(struct mu_report *r, const char *host, const char *task,
+		     enum mu_status status, bool ignored, bool changed)
+{
+	pthread_mutex_lock(&r->mu);
+	tally(r, find_host(r, host), task, status, ignored, changed);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void result(struct mu_report *r, const char *host, const char *play,
+		   const char *task, const char *module, const char *item_label,
+		   enum mu_status status, bool ignored, const json_t *reply,
+		   long duration_ms, const char *file, int line, bool count)
 {
 	const char *msg = json_string_value(json_object_get(reply, "msg"));
 	const json_t *warnings = json_object_get(reply, "warnings");
@@ -185,32 +216,20 @@ void mu_report_result(struct mu_report *r, const char *host, const char *play,
 	clear_progress(r);
 	h = find_host(r, host);
 	r->results++;
-	switch (status) {
-	case MU_OK: h->st.ok++; break;
-	case MU_CHANGED: h->st.changed++; h->st.ok++; break;
-	case MU_SKIPPED: h->st.skipped++; break;
-	case MU_FAILED:
-		if (ignored)
-			h->st.ignored++;
-		else
-			h->st.failed++;
-		break;
-	}
-	if (status == MU_CHANGED && r->check)
-		json_array_append_new(h->drift, json_string(task));
+	if (count)
+		tally(r, h, task, status, ignored, false);
 
 	show_msg = msg && *msg &&
 		   (status == MU_FAILED || status == MU_CHANGED || r->verbosity > 0 ||
 		    (module && strcmp(module, "debug") == 0));
 	if (status != MU_SKIPPED || r->verbosity > 0) {
-		fprintf(r->out, "%s%s%s: [%s] %s%s%s%s%s%s%s%s\n",
+		fprintf(r->out, "%s%s%s: [%s] %s%s%s%s%s%s%s\n",
 			r->colour ? colour_of(status) : "", status == MU_FAILED && !ignored
 				? "failed" : word,
 			r->colour ? C_RESET : "", host, task,
 			item_label ? " (item=" : "", item_label ? item_label : "",
 			item_label ? ")" : "", show_msg ? " => " : "", show_msg ? msg : "",
-			ignored ? " ...ignoring" : "",
-			r->check && status == MU_CHANGED ? "" : "");
+			ignored ? " ...ignoring" : "");
 		json_array_foreach(warnings, i, w)
 			fprintf(r->out, "%s[WARNING]: [%s] %s%s\n", r->colour ? C_BRED : "", host,
 				json_string_value(w), r->colour ? C_RESET : "");
@@ -241,6 +260,24 @@ void mu_report_result(struct mu_report *r, const char *host, const char *play,
 	fflush(r->out);
 	show_progress(r);
 	pthread_mutex_unlock(&r->mu);
+}
+
+void mu_report_result(struct mu_report *r, const char *host, const char *play,
+		      const char *task, const char *module, const char *item_label,
+		      enum mu_status status, bool ignored, const json_t *reply,
+		      long duration_ms, const char *file, int line)
+{
+	result(r, host, play, task, module, item_label, status, ignored, reply, duration_ms,
+	       file, line, true);
+}
+
+void mu_report_item(struct mu_report *r, const char *host, const char *play,
+		    const char *task, const char *module, const char *item_label,
+		    enum mu_status status, bool ignored, const json_t *reply,
+		    long duration_ms, const char *file, int line)
+{
+	result(r, host, play, task, module, item_label, status, ignored, reply, duration_ms,
+	       file, line, false);
 }
 
 void mu_report_unreachable(struct mu_report *r, const char *host, const char *task,
@@ -395,6 +432,9 @@ int mu_report_write_json(struct mu_report *r, const char *path, const char *play
 	return 0;
 }
 
+/* Text for an XML attribute: markup and quotes escaped, line breaks kept as
+ * character references, and the control characters XML 1.0 cannot carry
+ * at all (a command's colour codes) replaced by U+FFFD. */
 static void xml_escape(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
@@ -403,7 +443,14 @@ static void xml_escape(FILE *f, const char *s)
 		case '>': fputs("&gt;", f); break;
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		case '\n': fputs("&#10;", f); break;
+		case '\r': fputs("&#13;", f); break;
+		case '\t': fputs("&#9;", f); break;
+		default:
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				fputs("\xef\xbf\xbd", f);
+			else
+				fputc(*s, f);
 		}
 	}
 }
@@ -421,21 +468,48 @@ int mu_report_write_junit(struct mu_report *r, const char *path, struct mu_err *
 		size_t j;
 		json_t *t;
 
+		size_t failures = 0, errors = 0, skipped = 0;
+
+		/* Counted from the cases themselves, so the totals always match
+		 * the elements (loop items are cases of their own). */
+		json_array_foreach(h->tasks, j, t) {
+			const char *st = json_string_value(json_object_get(t, "status"));
+
+			if (!st)
+				continue;
+			if (strcmp(st, "failed") == 0 && !json_is_true(json_object_get(t, "ignored")))
+				failures++;
+			else if (strcmp(st, "unreachable") == 0)
+				errors++;
+			else if (strcmp(st, "skipped") == 0)
+				skipped++;
+		}
 		fputs("  <testsuite name=\"", f);
 		xml_escape(f, h->name);
-		fprintf(f, "\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n",
-			json_array_size(h->tasks), h->st.failed, h->st.unreachable, h->st.skipped);
+		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
+			json_array_size(h->tasks), failures, errors, skipped);
 		json_array_foreach(h->tasks, j, t) {
 			const char *st = json_string_value(json_object_get(t, "status"));
 			json_int_t ms = json_integer_value(json_object_get(t, "duration_ms"));
+			bool ignored = json_is_true(json_object_get(t, "ignored"));
+			const char *item = json_string_value(json_object_get(t, "item"));
 
 			fputs("    <testcase classname=\"", f);
 			xml_escape(f, h->name);
 			fputs("\" name=\"", f);
 			xml_escape(f, json_string_value(json_object_get(t, "task")));
+			if (item) {
+				fputs(" (item=", f);
+				xml_escape(f, item);
+				fputc(')', f);
+			}
 			fprintf(f, "\" time=\"%.3f\">", (double)ms / 1000.0);
-			if (st && (strcmp(st, "failed") == 0 || strcmp(st, "unreachable") == 0)) {
+			if (st && strcmp(st, "failed") == 0 && !ignored) {
 				fputs("<failure message=\"", f);
+				xml_escape(f, json_string_value(json_object_get(t, "msg")));
+				fputs("\"/>", f);
+			} else if (st && strcmp(st, "unreachable") == 0) {
+				fputs("<error message=\"", f);
 				xml_escape(f, json_string_value(json_object_get(t, "msg")));
 				fputs("\"/>", f);
 			} else if (st && strcmp(st, "skipped") == 0) {

@@ -39,6 +39,18 @@ void mu_report_result(struct mu_report *r, const char *host, const char *play,
 		      const char *task, const char *module, const char *item_label,
 		      enum mu_status status, bool ignored, const json_t *reply,
 		      long duration_ms, const char *file, int line);
+/*
+ * A loop item: shown and recorded like a result but not counted in the
+ * recap; the task is counted once, with its folded status, by
+ * mu_report_tally (as Ansible counts a looped task once). changed says
+ * whether an ignored failure also changed something.
+ */
+void mu_report_item(struct mu_report *r, const char *host, const char *play,
+		    const char *task, const char *module, const char *item_label,
+		    enum mu_status status, bool ignored, const json_t *reply,
+		    long duration_ms, const char *file, int line);
+void mu_report_tally(struct mu_report *r, const char *host, const char *task,
+		     enum mu_status status, bool ignored, bool changed);
 void mu_report_unreachable(struct mu_report *r, const char *host, const char *task,
 			   const char *msg);
 /* A controller-side message for a host (debug output, warnings). */

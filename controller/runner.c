@@ -104,6 +104,21 @@ static int get_agent(struct play_run *pr, struct host_state *hs, bool become,
 	return 0;
 }
 
+/*
+ * Ansible's `omit`: an argument whose value rendered to the placeholder
+ * (`x: "{{ y | default(omit) }}"`) is left out, as if never written.
+ */
+static void drop_omitted(json_t *args)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(args, tmp, k, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), MU_OMIT_PLACEHOLDER) == 0)
+			json_object_del(args, k);
+}
+
 /* After a protocol error the agent is gone: forget it so the next task starts anew. */
 static void drop_agent(struct host_state *hs, struct mu_agent *a)
 {
@@ -132,15 +147,31 @@ static json_t *failed_reply(const char *fmt, ...)
 	return json_pack("{s:s, s:s}", "status", "failed", "msg", msg);
 }
 
+/*
+ * Did this result change the host? A failure can have changed it too: a
+ * command that ran and exited non-zero (its data carries the exit code
+ * `rc`) is changed=true in Ansible, and so is a failure after the agent
+ * listed changes it made.
+ */
+static bool reply_changed(const json_t *reply, enum mu_status st)
+{
+	if (st == MU_CHANGED)
+		return true;
+	if (st != MU_FAILED)
+		return false;
+	return json_array_size(json_object_get(reply, "changes")) > 0 ||
+	       json_is_integer(json_object_get(json_object_get(reply, "data"), "rc"));
+}
+
 /* The registered form of a result: Ansible's keys plus ours. */
-static json_t *register_value(const json_t *reply, enum mu_status st)
+static json_t *register_value(const json_t *reply, enum mu_status st, bool changed)
 {
 	json_t *v = json_object();
 	json_t *data = json_object_get(reply, "data");
 
 	if (json_is_object(data))
 		json_object_update(v, data);
-	json_object_set_new(v, "changed", json_boolean(st == MU_CHANGED));
+	json_object_set_new(v, "changed", json_boolean(changed));
 	json_object_set_new(v, "failed", json_boolean(st == MU_FAILED));
 	json_object_set_new(v, "skipped", json_boolean(st == MU_SKIPPED));
 	json_object_set_new(v, "status", json_string(mu_status_name(st)));
@@ -201,7 +232,7 @@ static json_t *run_local(const struct mu_taskdef *t, const json_t *args, json_t 
 		json_t *v;
 
 		json_object_foreach((json_t *)args, k, v)
-			if (strcmp(k, "cacheable"))
+			if (strcmp(k, "cacheable") != 0)
 				json_object_set(hs->facts, k, v);
 		return json_pack("{s:s, s:s}", "status", "ok", "msg", "facts set");
 	}
@@ -315,40 +346,36 @@ static int become_user(const struct play_run *pr, const struct mu_taskdef *t,
 
 /*
  * changed_when, then failed_when (Ansible's order), over the result under
- * its register name (`result` without one), per loop item.
+ * its register name (`result` without one), per loop item. *changed comes
+ * in as the module said and leaves as changed_when decided.
  */
 static enum mu_status apply_conditions(const struct mu_taskdef *t, json_t *scope,
-				       json_t *reply, enum mu_status st)
+				       json_t *reply, enum mu_status st, bool *changed)
 {
 	struct mu_err e = { 0 };
 	const char *as = t->register_as ? t->register_as : "result";
+	bool failed = st == MU_FAILED;
 	bool b;
 
 	if (st == MU_SKIPPED || (!t->changed_when && !t->failed_when))
 		return st;
-	json_object_set_new(scope, as, register_value(reply, st));
+	json_object_set_new(scope, as, register_value(reply, st, *changed));
 	if (t->changed_when) {
 		if (mu_when_eval(t->changed_when, scope, &b, &e) != 0) {
 			json_object_set_new(reply, "msg", json_sprintf("changed_when: %s", e.msg));
 			return MU_FAILED;
 		}
-		if (st != MU_FAILED)
-			st = b ? MU_CHANGED : MU_OK;
+		*changed = b;
 		json_object_set_new(json_object_get(scope, as), "changed", json_boolean(b));
 	}
 	if (t->failed_when) {
-		bool changed = json_is_true(json_object_get(json_object_get(scope, as), "changed"));
-
 		if (mu_when_eval(t->failed_when, scope, &b, &e) != 0) {
 			json_object_set_new(reply, "msg", json_sprintf("failed_when: %s", e.msg));
 			return MU_FAILED;
 		}
-		if (b)
-			st = MU_FAILED;
-		else if (st == MU_FAILED)
-			st = changed ? MU_CHANGED : MU_OK;
+		failed = b;
 	}
-	return st;
+	return failed ? MU_FAILED : *changed ? MU_CHANGED : MU_OK;
 }
 
 /* The play as the PLAY line and the records name it. */
@@ -368,7 +395,7 @@ static void task_result(struct play_run *pr, struct host_state *hs, const struct
 			 st, st == MU_FAILED && t->ignore_errors, shown, 0, t->file, t->line);
 	json_decref(shown);
 	if (t->register_as) {
-		json_t *rv = register_value(reply, st);
+		json_t *rv = register_value(reply, st, false);
 
 		if (t->loop)
 			json_object_set_new(rv, "results", json_array());
@@ -442,7 +469,7 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 		json_t *iscope = scope, *args = NULL, *reply = NULL, *shown;
 		char *label = NULL;
 		enum mu_status st;
-		bool cond;
+		bool cond, changed = false;
 		long t0 = now_ms();
 
 		if (looped) {
@@ -481,6 +508,7 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 			st = MU_FAILED;
 			goto item_done;
 		}
+		drop_omitted(args);
 		if (t->kind != MU_ACT_AGENT) {
 			reply = run_local(t, args, iscope, hs, pr->o->verbosity);
 		} else {
@@ -519,16 +547,16 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 
 			st = s && mu_status_parse(s, &parsed) == 0 ? parsed : MU_FAILED;
 		}
-		st = apply_conditions(t, iscope, reply, st);
+		changed = reply_changed(reply, st);
+		st = apply_conditions(t, iscope, reply, st, &changed);
 item_done:
 		shown = shown_reply(t, reply, st);
-		(looped ? mu_report_item : mu_report_result)(pr->rep, hs->host->name, play_label(p),
-							    name, t->module, label, st,
-							    st == MU_FAILED && t->ignore_errors,
-							    shown, now_ms() - t0, t->file, t->line);
+		mu_report_item(pr->rep, hs->host->name, play_label(p), name, t->module, label, st,
+			       st == MU_FAILED && t->ignore_errors, shown, now_ms() - t0, t->file,
+			       t->line);
 		json_decref(shown);
 		{
-			json_t *rv = register_value(reply, st);
+			json_t *rv = register_value(reply, st, changed);
 
 			if (looped) {
 				json_object_set(rv, t->loop_var, item);
@@ -536,7 +564,7 @@ item_done:
 			}
 			json_array_append_new(results, rv);
 		}
-		any_changed |= st == MU_CHANGED;
+		any_changed |= changed;
 		any_failed |= st == MU_FAILED;
 		all_skipped &= st == MU_SKIPPED;
 		overall = mu_status_merge(overall, st);
@@ -546,9 +574,9 @@ item_done:
 		if (iscope != scope)
 			json_decref(iscope);
 	}
-	if (looped)
-		mu_report_tally(pr->rep, hs->host->name, name, overall,
-				overall == MU_FAILED && t->ignore_errors, any_changed);
+	/* A task counts once in the recap, however many items it had. */
+	mu_report_tally(pr->rep, hs->host->name, name, overall,
+			overall == MU_FAILED && t->ignore_errors, any_changed);
 
 	if (t->register_as) {
 		json_t *rv;
@@ -564,7 +592,8 @@ item_done:
 		if (rv)
 			json_object_set_new(hs->facts, t->register_as, rv);
 	}
-	if (any_changed && t->notify && notified) {
+	/* As Ansible, a failed task notifies nothing, even when ignored. */
+	if (any_changed && !any_failed && t->notify && notified) {
 		size_t j;
 		json_t *hn;
 
@@ -748,7 +777,7 @@ int mu_run_playbook(const struct mu_playbook *pb, struct mu_inventory *inv,
 			pthread_attr_t at;
 
 			pthread_attr_init(&at);
-			pthread_attr_setstacksize(&at, 512 * 1024);
+			pthread_attr_setstacksize(&at, (size_t)512 * 1024);
 			if (pthread_create(&th[i], &at, worker, &pr) != 0) {
 				pthread_attr_destroy(&at);
 				nth = i;
