@@ -103,7 +103,7 @@ static int load_file(const char *path, json_t **vars, struct mu_err *e)
 			    mu_ynode_kind(root));
 		goto out;
 	}
-	if (!(v = mu_ynode_to_json(root, 0, e))) {
+	if (!(v = mu_ynode_to_json(root, MU_YJ_BOOL, e))) {
 		r = e ? e->code : MU_E_PARSE;
 		goto out;
 	}

@@ -27,7 +27,7 @@ static int vars_of(const struct mu_ynode *n, const char *what, json_t **out,
 	if (n->type != MU_Y_MAP)
 		return mu_yerr(e, n, "vars of %s must be a mapping, not a %s", what,
 			       mu_ynode_kind(n));
-	*out = mu_ynode_to_json(n, 0, e);
+	*out = mu_ynode_to_json(n, MU_YJ_BOOL, e);
 	return *out ? 0 : e ? e->code : MU_E_PARSE;
 }
 

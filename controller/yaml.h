@@ -106,7 +106,8 @@ int mu_yerr(struct mu_err *e, const struct mu_ynode *n, const char *fmt, ...)
  *   decimal integers ([-+]?(0|[1-9][0-9]*))     -> JSON integer (if it fits)
  *   everything else, including 0644, 0x1f, 1.5,
  *   yes/no/on/off/true/false/y/n                -> JSON string, source text
- * (with MU_YJ_BOOL, the booleans become JSON booleans instead).
+ * (with MU_YJ_BOOL, yes/no/true/false/on/off in their three spellings become
+ * JSON booleans instead; y/n stay strings, as in Ansible's loader).
  * Quoted and block scalars are always strings. Explicit tags win: !!str
  * gives a string, !!int an integer (decimal, 0x, 0o or leading-0 octal),
  * !!bool a JSON boolean, !!null null, !!float a real; other tags give

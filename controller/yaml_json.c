@@ -119,8 +119,8 @@ static bool plain_bool(const char *s, bool *out)
 	static const char *const words[] = {
 		"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
 		"false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-		"y", "Y", "n", "N",
 	};
+	/* Not y/n: Ansible's loader (PyYAML) keeps them as strings. */
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(s, words[i]) == 0)

@@ -416,7 +416,8 @@ Test(inventory, yaml_groups_hosts_and_vars)
 	cr_expect_str_eq(var_str(inv, "web09", "level"), "host");
 	cr_expect_str_eq(var_str(inv, "web01", "ntp"), "pool.example");
 	cr_expect_str_eq(var_str(inv, "web01", "mode"), "0644", "octal stays text");
-	cr_expect_str_eq(var_str(inv, "web01", "keep"), "no", "YAML 1.1 bool stays text");
+	cr_expect(json_is_false(json_object_get(host(inv, "web01")->vars, "keep")),
+		  "plain 'no' is a boolean in YAML vars, as in Ansible");
 	cr_expect_eq(w9->port, 2222);
 	cr_expect(w9->become);
 	cr_expect_str_eq(host(inv, "db1")->user, "postgres");
@@ -518,7 +519,7 @@ Test(inventory, group_vars_and_host_vars_precedence)
 	cr_expect_str_eq(var_str(inv, "web02", "win"), "file_all",
 			 "any group_vars file beats inventory-file group vars");
 	cr_expect_str_eq(var_str(inv, "web02", "layer"), "web", "child group_vars win");
-	cr_expect_str_eq(var_str(inv, "web02", "later"), "yes");
+	cr_expect(json_is_true(json_object_get(host(inv, "web02")->vars, "later")));
 	cr_expect_str_eq(var_str(inv, "web01", "layer"), "host");
 	cr_expect_str_eq(var_str(inv, "web01", "hv"), "file", "host_vars beat inventory host vars");
 	cr_expect_eq(var_int(inv, "web01", "from_inv_host"), 1);
