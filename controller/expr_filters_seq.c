@@ -115,7 +115,7 @@ static int f_join(struct mu_ex_ev *ev, json_t *subj, struct mu_ex_args *a, json_
 	struct mu_buf b = MU_BUF_INIT;
 	const char *sep = "";
 	size_t seplen = 0, i;
-	json_t *l, *x, *k;
+	json_t *l, *x, *k = NULL;
 	int r;
 
 	if (a->p[0]) {
@@ -194,7 +194,7 @@ static bool hset_has(struct hset *h, const json_t *x, bool add)
 static int f_unique(struct mu_ex_ev *ev, json_t *subj, struct mu_ex_args *a, json_t **out)
 {
 	bool fold = !mu_exf_opt_bool(a->p[0], false);
-	json_t *l, *res, *x, *k;
+	json_t *l, *res, *x, *k = NULL;
 	struct hset seen;
 	size_t i;
 	int r;
@@ -299,7 +299,7 @@ static int f_sort(struct mu_ex_ev *ev, json_t *subj, struct mu_ex_args *a, json_
 static int min_max(struct mu_ex_ev *ev, const char *fname, json_t *subj, struct mu_ex_args *a,
 		   bool max, json_t **out)
 {
-	json_t *l, *best = NULL, *bk = NULL, *x, *k;
+	json_t *l, *best = NULL, *bk = NULL, *x, *k = NULL;
 	bool fold = !mu_exf_opt_bool(a->p[0], false);
 	size_t i;
 	int r, c;
