@@ -261,7 +261,7 @@ int mu_args_bind(const struct mu_arg *spec, const json_t *in, json_t **out,
 		r = mu_err_set(e, MU_E_ARG, "arguments must be a mapping");
 		goto out;
 	}
-	if (in && json_is_object(in)) {
+	if (json_is_object(in)) {
 		json_object_foreach((json_t *)in, key, val) {
 			const struct mu_arg *a = mu_arg_find(spec, key);
 			json_t *c;

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHILD_MAX_OUTPUT (64u * 1024u * 1024u)
+#define CHILD_MAX_OUTPUT ((size_t)64 * 1024 * 1024)
 #define CHILD_MAX_GROUPS 256
 
 int mu_user_lookup(const char *name, uid_t *uid, gid_t *gid, char **home,
@@ -85,8 +85,6 @@ static void env_build(const struct mu_child *c, const struct mu_user *pw,
 	l->v = mu_xcalloc(1, sizeof(*l->v));
 	l->n = 0;
 	if (c->keep_env) {
-		extern char **environ;
-
 		for (char **p = environ; *p; p++)
 			env_set(l, *p);
 	}

@@ -25,7 +25,7 @@ int mu_file_read(const char *path, struct mu_buf *out, size_t max, struct mu_err
 	int r = 0;
 
 	if (!max)
-		max = 64u * 1024u * 1024u;
+		max = (size_t)64 * 1024 * 1024;
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return mu_err_set(e, MU_E_NOTFOUND, "'%s' does not exist", path);

@@ -23,11 +23,18 @@ static void usage(FILE *f)
 static int port_from_env(void)
 {
 	const char *s = getenv("SSH_CONNECTION");
-	int port = 0;
+	char *end;
+	long port;
 
-	if (s && sscanf(s, "%*s %*s %*s %d", &port) == 1 && port > 0 && port < 65536)
-		return port;
-	return 0;
+	for (int field = 0; s && field < 3; field++)
+		if ((s = strchr(s, ' ')))
+			s++;
+	if (!s)
+		return 0;
+	port = strtol(s, &end, 10);
+	if (end == s || (*end && *end != ' ') || port <= 0 || port >= 65536)
+		return 0;
+	return (int)port;
 }
 
 int main(int argc, char **argv)

@@ -634,7 +634,7 @@ static int file_check(struct mu_task *t, struct mu_result *r)
 	if (recurse && strcmp(state, "directory") != 0)
 		return mu_result_fail(r, MU_E_ARG, "file: recurse needs state 'directory', "
 				      "not '%s'", state);
-	if (src && strcmp(state, "link") && strcmp(state, "hard"))
+	if (src && strcmp(state, "link") != 0 && strcmp(state, "hard") != 0)
 		return mu_result_fail(r, MU_E_ARG, "file: src needs state 'link' or 'hard', "
 				      "not '%s'", state);
 	if (!src && (!strcmp(state, "link") || !strcmp(state, "hard")))

@@ -104,8 +104,8 @@ static int setup_check(struct mu_task *t, struct mu_result *r)
 	}
 	json_object_set_new(facts, "processor_count", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(facts, "memtotal_mb",
-			    json_integer((json_int_t)(sysconf(_SC_PHYS_PAGES) / 256 *
-						      (sysconf(_SC_PAGESIZE) / 4096))));
+			    json_integer((json_int_t)sysconf(_SC_PHYS_PAGES) / 256 *
+					 ((json_int_t)sysconf(_SC_PAGESIZE) / 4096)));
 	json_object_set_new(facts, "ip_unprivileged_port_start",
 			    json_integer(read_long("/proc/sys/net/ipv4/ip_unprivileged_port_start")));
 	json_object_set_new(facts, "ssh_port", json_integer(t->ctx ? t->ctx->ssh_port : 0));

@@ -208,7 +208,7 @@ static int ctl_version(void)
 	c.argv = argv;
 	c.timeout_sec = CTL_QUERY_TIMEOUT;
 	if (mu_child_run(&c, &out, NULL, &e) == 0 && strncmp(out.buf, "systemd ", 8) == 0)
-		v = atoi(out.buf + 8);
+		v = (int)strtol(out.buf + 8, NULL, 10);
 	mu_buf_release(&out);
 	return v;
 }
@@ -606,8 +606,8 @@ static int plan_disable(struct sd *sd, struct mu_result *r)
 		struct dirent *se;
 		int sfd;
 
-		if (!dot || (strcmp(dot, ".wants") && strcmp(dot, ".requires") &&
-			     strcmp(dot, ".upholds")))
+		if (!dot || (strcmp(dot, ".wants") != 0 && strcmp(dot, ".requires") != 0 &&
+			     strcmp(dot, ".upholds") != 0))
 			continue;
 		sfd = openat(cfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0)

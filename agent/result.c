@@ -6,7 +6,7 @@
 void mu_result_init(struct mu_result *r)
 {
 	r->status = MU_OK;
-	mu_buf_init(&r->msg, 64 * 1024);
+	mu_buf_init(&r->msg, (size_t)64 * 1024);
 	r->changes = json_array();
 	r->diff = json_array();
 	r->warnings = json_array();

@@ -64,7 +64,7 @@ int mu_session_serve(int in_fd, int out_fd, const struct mu_agent_ctx *ctx)
 
 	if (send_hello(out_fd) != 0)
 		return 1;
-	mu_linebuf_init(&lb, MU_PROTO_MAX_LINE);
+	mu_linebuf_init(&lb, (size_t)MU_PROTO_MAX_LINE);
 	for (;;) {
 		char *line;
 		size_t len;
@@ -100,12 +100,13 @@ int mu_session_serve(int in_fd, int out_fd, const struct mu_agent_ctx *ctx)
 			json_t *v = json_object_get(msg, "protocol");
 
 			if (!json_is_integer(v) || json_integer_value(v) != MU_PROTO_VERSION) {
-				json_decref(msg);
+				/* v lives in msg: report before letting go of it */
 				rc = send_error(out_fd,
 						"protocol version mismatch: agent speaks %d, controller %s; "
 						"redeploy the agent that matches the controller",
 						MU_PROTO_VERSION,
 						json_is_integer(v) ? "another version" : "no version");
+				json_decref(msg);
 				break;
 			}
 			greeted = true;

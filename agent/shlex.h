@@ -9,7 +9,7 @@
  * Handles '...', "..." (with \" \\ \$ \` escapes) and backslash escapes; no
  * expansion of any kind. Unbalanced quotes are MU_E_ARG.
  */
-int mu_shlex_split(const char *s, char ***argv, struct mu_err *e);
+int mu_shlex_split(const char *s, char ***out, struct mu_err *e);
 void mu_shlex_free(char **argv);
 
 #endif

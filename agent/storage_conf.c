@@ -16,7 +16,7 @@
 #include "fileio.h"
 #include "mu_buf.h"
 
-#define CONF_MAX (1024u * 1024u)
+#define CONF_MAX ((size_t)1024 * 1024)
 
 const char *mu_storage_conf_etc = "/etc/containers/storage.conf";
 const char *mu_storage_conf_usr = "/usr/share/containers/storage.conf";

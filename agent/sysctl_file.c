@@ -104,7 +104,7 @@ char *mu_sysctl_key_norm(const char *key, size_t n)
 	slash_form = k[sep] == '/';
 	if (slash_form)
 		for (char *p = k; *p; p++)
-			*p = *p == '/' ? '.' : *p == '.' ? '/' : *p;
+			*p = (char)(*p == '/' ? '.' : *p == '.' ? '/' : *p);
 	return k;
 }
 
@@ -185,7 +185,7 @@ int mu_sysctl_proc_path(const char *key, char *buf, size_t len, struct mu_err *e
 					  "characters are not allowed", key);
 	mu_buf_addstr(&p, "/proc/sys/");
 	for (const char *s = key; *s; s++)
-		mu_buf_addch(&p, slash_form ? *s : *s == '.' ? '/' : *s == '/' ? '.' : *s);
+		mu_buf_addch(&p, (char)(slash_form ? *s : *s == '.' ? '/' : *s == '/' ? '.' : *s));
 	/* Each part must be a plain name: no way out of /proc/sys. */
 	part = p.buf + strlen("/proc/sys/");
 	while (r == 0) {

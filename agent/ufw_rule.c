@@ -272,8 +272,8 @@ int ufw_addr_norm(const char *in, char *out, size_t len, int *family,
 	if (mask) {
 		int max = *family == AF_INET ? 32 : 128;
 
-		if (all_digits(mask) && strlen(mask) <= 3 && atoi(mask) <= max)
-			prefix = atoi(mask);
+		if (all_digits(mask) && strlen(mask) <= 3 && strtol(mask, NULL, 10) <= max)
+			prefix = (int)strtol(mask, NULL, 10);
 		else if (*family == AF_INET)
 			prefix = dotted_to_prefix(mask);
 		if (prefix < 0)
@@ -380,7 +380,7 @@ static bool parse_num(const char *s, size_t n, unsigned *out)
 	buf[n] = '\0';
 	if (!all_digits(buf))
 		return false;
-	*out = (unsigned)atoi(buf);
+	*out = (unsigned)strtoul(buf, NULL, 10);
 	return true;
 }
 

@@ -8,7 +8,7 @@
 #include "child.h"
 #include "fileio.h"
 
-#define UFW_FILE_MAX (16u * 1024u * 1024u)
+#define UFW_FILE_MAX ((size_t)16 * 1024 * 1024)
 
 const char *ufw_chain_name(enum ufw_chain c)
 {

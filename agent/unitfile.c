@@ -19,7 +19,7 @@
 #include "mu_buf.h"
 
 #define UNIT_NAME_MAX 255
-#define UNIT_FILE_MAX (1024u * 1024u)
+#define UNIT_FILE_MAX ((size_t)1024 * 1024)
 
 static const char *const unit_types[] = {
 	".service", ".socket", ".target", ".timer", ".path", ".mount",
@@ -208,9 +208,8 @@ static bool probe(const char *dir, const char *name, char **path, bool *masked)
 		}
 		if (!*masked && stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
 			*masked = true;
-	} else if (S_ISREG(st.st_mode) && st.st_size == 0) {
-		*masked = true;
-	} else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+	} else if ((S_ISREG(st.st_mode) && st.st_size == 0) ||
+		   (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))) {
 		*masked = true;
 	}
 	*path = p;
@@ -598,20 +597,16 @@ static int unit_links(const struct mu_unit_paths *p, const char *name,
 		char *a = NULL;
 
 		if ((r = mu_unit_specifiers(in.alias.v[i], link_name, &a, e)) != 0) {
-			if (for_disable) {
-				r = 0;
+			if (for_disable)
 				continue;
-			}
 			goto out;
 		}
 		if (strchr(a, '/') || strcmp(mu_unit_suffix(a), mu_unit_suffix(name)) != 0) {
 			r = mu_err_set(e, MU_E_PARSE, "invalid Alias= '%s' in '%s': an alias "
 				       "must be a unit name of the same type", a, path);
 			free(a);
-			if (for_disable) {
-				r = 0;
+			if (for_disable)
 				continue;
-			}
 			goto out;
 		}
 		links_add(out, "", a, path);

@@ -1,4 +1,5 @@
 /* The error-code table and helpers that fill a caller's struct mu_err. */
+#define MU_ERR_IMPL  /* the real functions, not the analyzer model in mu_err.h */
 #include "mu_err.h"
 
 #include <errno.h>

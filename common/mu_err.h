@@ -53,4 +53,16 @@ int mu_err_setv(struct mu_err *e, int code, const char *fmt, va_list ap)
 int mu_err_sys(struct mu_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+#if defined(__clang_analyzer__) && !defined(MU_ERR_IMPL)
+/*
+ * The analyzer cannot see into mu_err.c and so assumes "return mu_err_set()"
+ * may return 0, then reports NULL outputs used on that impossible path.
+ * Tell it what the functions return; ordinary builds never see this.
+ */
+#define mu_err_set(e, code, ...) \
+	({ int mu_err_code_ = (code); (void)mu_err_set((e), mu_err_code_, __VA_ARGS__); mu_err_code_; })
+#define mu_err_sys(e, ...) \
+	({ (void)mu_err_sys((e), __VA_ARGS__); MU_E_SYS; })
+#endif
+
 #endif

@@ -12,6 +12,14 @@ static const char *const level_names[] = {
 	"error", "warning", "info", "verbose", "debug1", "debug2", "debug3",
 };
 
+/* A level past the table (an int cast to the enum) prints as the last one. */
+static const char *level_name(enum mu_loglevel lvl)
+{
+	size_t n = sizeof(level_names) / sizeof(level_names[0]);
+
+	return level_names[(size_t)lvl < n ? (size_t)lvl : n - 1];
+}
+
 void mu_log(enum mu_loglevel lvl, const char *file, int line,
 	    const char *func, int code, const char *fmt, ...)
 {
@@ -25,10 +33,10 @@ void mu_log(enum mu_loglevel lvl, const char *file, int line,
 	va_end(ap);
 	if (lvl >= MU_LOG_DEBUG1)
 		fprintf(stderr, "%s: %s: %s:%d %s: %s%s%s\n", mu_log_tag,
-			level_names[lvl], file, line, func, msg,
+			level_name(lvl), file, line, func, msg,
 			code ? ": " : "", code ? mu_strerror(code) : "");
 	else
 		fprintf(stderr, "%s: %s: %s%s%s\n", mu_log_tag,
-			level_names[lvl], msg,
+			level_name(lvl), msg,
 			code ? ": " : "", code ? mu_strerror(code) : "");
 }

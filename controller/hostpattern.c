@@ -231,11 +231,13 @@ static int evaluate(const struct mu_inventory *inv, const char *pattern,
 	}
 	memset(result, !any_plain && nt > 0, inv->nhosts);
 	for (int pass = 0; pass < 3; pass++) {
-		char want = pass == 0 ? 0 : pass == 1 ? '&' : '!';
+		char want = (char)(pass == 0 ? 0 : pass == 1 ? '&' : '!');
 
 		for (size_t i = 0; i < nt; i++) {
-			char c = terms[i][0] == '&' || terms[i][0] == '!' ? terms[i][0] : 0;
+			char c = terms[i][0];
 
+			if (c != '&' && c != '!')
+				c = '\0';
 			if (c != want)
 				continue;
 			if ((r = eval_term(inv, terms[i] + (c != 0), m, e)) != 0)

@@ -86,10 +86,10 @@ static int parse_range(const char *body, size_t blen, const char *pattern,
 				  where, pattern);
 	*rg = (struct range){ .step = 1 };
 	if (np == 3) {
-		if (!all_digits(part[2], plen[2]) || atol(part[2]) <= 0)
+		if (!all_digits(part[2], plen[2]) || strtol(part[2], NULL, 10) <= 0)
 			return mu_err_set(e, MU_E_PARSE, "%s: host range step in '%s' must "
 					  "be a positive number", where, pattern);
-		rg->step = atol(part[2]);
+		rg->step = strtol(part[2], NULL, 10);
 	}
 	if (plen[0] == 0) {
 		part[0] = "0"; /* Ansible reads [:5] as [0:5] */
@@ -111,8 +111,8 @@ static int parse_range(const char *body, size_t blen, const char *pattern,
 	} else if (one_letter(part[0], plen[0]) && one_letter(part[1], plen[1]) &&
 		   !!islower((unsigned char)part[0][0]) == !!islower((unsigned char)part[1][0])) {
 		rg->alpha = true;
-		rg->beg = part[0][0];
-		rg->end = part[1][0];
+		rg->beg = (unsigned char)part[0][0];
+		rg->end = (unsigned char)part[1][0];
 	} else {
 		return mu_err_set(e, MU_E_PARSE, "%s: invalid host range in '%s' (use "
 				  "[1:9], [01:10] or [a:f])", where, pattern);

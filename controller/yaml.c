@@ -297,9 +297,11 @@ static int load_mapping(struct loader *ld, struct mu_ynode *map, int depth)
 			json_t *first = json_object_getn(seen, k->value, k->len);
 
 			if (first) {
+				/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): seen holds pushed keys only */
+				const struct mu_ynode *prev = keys.v[json_integer_value(first)];
+
 				r = err_at(ld, &kmark, "duplicate key '%s' (first defined at "
-					   "line %d)", k->value,
-					   keys.v[json_integer_value(first)]->line);
+					   "line %d)", k->value, prev->line);
 				goto out;
 			}
 			json_object_setn_new_nocheck(seen, k->value, k->len,
