@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "podman_plan.h"
+#include "podman_shiftreg.h"
 
 static const char *const pm_aliases[] = { "muster.podman_migrate", NULL };
 static const char *const pm_states[] = { "migrated", "rolled_back", NULL };
@@ -24,6 +25,7 @@ static const struct mu_arg pm_args[] = {
 	{ "state", MU_T_STR, 0, "migrated", pm_states, NULL },
 	{ "stop_timeout", MU_T_INT, 0, "10", NULL, NULL },
 	{ "record_dir", MU_T_PATH, 0, "/var/lib/muster/migrations", NULL, NULL },
+	{ "shift_registry", MU_T_PATH, 0, PM_SHIFTREG_DIR, NULL, NULL },
 	MU_ARG_END,
 };
 

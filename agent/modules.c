@@ -8,6 +8,7 @@
 
 extern const struct mu_module mu_mod_ping;
 extern const struct mu_module mu_mod_podman_migrate;
+extern const struct mu_module mu_mod_podman_chown;
 extern const struct mu_module mu_mod_command;
 extern const struct mu_module mu_mod_shell;
 extern const struct mu_module mu_mod_setup;
@@ -30,5 +31,6 @@ const struct mu_module *const mu_modules[] = {
 	&mu_mod_systemd_service,
 	&mu_mod_podman_room,
 	&mu_mod_podman_migrate,
+	&mu_mod_podman_chown,
 	NULL,
 };

@@ -25,9 +25,11 @@
 
 #include "child.h"
 #include "fileio.h"
+#include "podman_boot.h"
 #include "podman_cli.h"
 #include "podman_def.h"
 #include "podman_record.h"
+#include "podman_shiftreg.h"
 
 static const char *jstr(const json_t *o, const char *key)
 {
@@ -490,15 +492,65 @@ static int shift_binds(struct pm_plan *p, struct pm_item *it, struct mu_err *e)
 	json_t *s;
 
 	json_array_foreach(it->shifts, i, s) {
-		json_t *rep = NULL;
-		int r = pm_shift_tree(jstr(s, "path"), &p->map, false, false, &rep, e);
+		struct pm_shift_opts o = { .registered = json_object_get(s, "registered_inside") };
+		json_t *rep = NULL, *reg;
+		int r = pm_shift_tree_opts(jstr(s, "path"), &p->map, &o, &rep, e);
+		int rs;
 
-		/* Recorded even when it stopped halfway, so undo walks it back. */
+		/*
+		 * Registered and recorded even when it stopped halfway: undo walks
+		 * it back, and no later run shifts the part done a second time.
+		 */
+		reg = pm_reg_new(p->user.name, jstr(s, "path"), &p->map, "podman_migrate", rep);
+		json_object_set_new(reg, "container", json_string(it->name));
+		rs = pm_reg_save(p->shift_registry, reg, r ? NULL : e);
+		json_decref(reg);
+		/* unregistered, undo must still walk it back (unshift() goes by this) */
+		json_object_set_new(rep, "registered", json_boolean(rs == 0));
+		if (r == 0)
+			r = rs;
 		json_array_append_new(it->done_shifts, rep);
 		if (r)
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * Shift a recorded tree back, unless the registry says it is no longer
+ * shifted (podman_chown restored it): never twice. Trees inside it with
+ * records of their own are left to their owners.
+ */
+static int unshift(struct pm_plan *p, const json_t *s, const struct pm_idmap *m,
+		   bool *skipped, struct mu_err *e)
+{
+	const char *path = jstr(s, "path");
+	bool registered = json_is_true(json_object_get(s, "registered"));
+	struct pm_shift_opts o = { .reverse = true };
+	json_t *all = NULL, *nested = NULL, *rep = NULL;
+	const json_t *cov;
+	int r;
+
+	*skipped = false;
+	if ((r = pm_reg_list(p->shift_registry, &all, e)) != 0)
+		goto out;
+	cov = pm_reg_covering(all, path);
+	if (registered && (!cov || strcmp(jstr(cov, "path"), path) != 0 ||
+			   strcmp(jstr(cov, "user"), p->user.name) != 0)) {
+		*skipped = true;
+		goto out;
+	}
+	nested = pm_reg_nested(all, path);
+	o.skip = nested;
+	if ((r = pm_shift_tree_opts(path, m, &o, &rep, e)) != 0)
+		goto out;
+	if (registered)
+		r = pm_reg_remove(p->shift_registry, p->user.name, path, e);
+out:
+	json_decref(rep);
+	json_decref(nested);
+	json_decref(all);
+	return r;
 }
 
 /* Undo the preparation of one container (best effort; problems are warned). */
@@ -508,13 +560,12 @@ static void undo_prep(struct pm_plan *p, struct pm_item *it, struct mu_result *r
 	json_t *v;
 
 	json_array_foreach(it->done_shifts, i, v) {
-		json_t *rep = NULL;
 		struct mu_err e = { 0 };
+		bool skipped;
 
-		if (pm_shift_tree(jstr(v, "path"), &p->map, true, false, &rep, &e) != 0)
+		if (unshift(p, v, &p->map, &skipped, &e) != 0)
 			mu_result_warn(res, "%s: could not shift '%s' back: %s", it->name,
 				       jstr(v, "path"), e.msg);
-		json_decref(rep);
 	}
 	json_array_clear(it->done_shifts);
 	json_array_foreach(it->done_volumes, i, v) {
@@ -544,10 +595,11 @@ static int write_record(struct pm_plan *p, struct pm_item *it, bool restart_chan
 	const json_t *old = json_object_get(it->record, "inspect");
 	char when[32];
 	time_t now = time(NULL);
+	struct tm tm;
 	json_t *rec;
 	int r;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	rec = json_pack("{s:i, s:s, s:I, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			"version", PM_RECORD_VERSION, "user", p->user.name,
 			"uid", (json_int_t)p->user.uid, "name", it->name, "migrated_at", when,
@@ -579,6 +631,7 @@ static int write_record(struct pm_plan *p, struct pm_item *it, bool restart_chan
 	}
 	json_object_set(rec, "networks_created", it->done_networks);
 	json_object_set(rec, "shifts", it->done_shifts);
+	json_object_set(rec, "shifts_skipped", it->shifts_skipped);
 	json_object_set_new(rec, "socket_rewritten", json_boolean(it->socket));
 	json_object_set_new(rec, "rootful_was_running", json_boolean(
 		it->action == PM_MIGRATE ? it->rootful_running
@@ -622,15 +675,13 @@ static int settle_rootful(struct pm_plan *p, struct pm_item *it, struct mu_resul
 		if ((r = as_root(args, 0, e)) != 0)
 			return r;
 		*restart_changed = true;
-	} else if (it->inspect && !p->can_update_restart &&
-		   strcmp(jstr(json_object_get(json_object_get(it->inspect, "HostConfig"),
-					       "RestartPolicy"), "Name"), "always") == 0) {
-		mu_result_warn(res, "%s: this podman cannot change the restart policy of an "
-			       "existing container ('podman update --restart' came with podman "
-			       "5); the stopped rootful container keeps 'always' and a rootful "
-			       "podman-restart.service would start it at boot: disable that "
-			       "service or use remove_rootful", it->name);
 	}
+	/*
+	 * Without `podman update --restart` the rootful container keeps its
+	 * policy; the boot restart is dealt with once for the host (plan_boot).
+	 */
+	(void)p;
+	(void)res;
 	return 0;
 }
 
@@ -833,15 +884,93 @@ out:
 	return r;
 }
 
+/* Set the container a registered tree is kept shifted for. */
+static int reg_set_container(struct pm_plan *p, const char *path, const char *name,
+			     struct mu_err *e)
+{
+	json_t *all = NULL, *rec;
+	const json_t *cov;
+	int r;
+
+	if ((r = pm_reg_list(p->shift_registry, &all, e)) != 0)
+		goto out;
+	cov = pm_reg_covering(all, path);
+	if (!cov || strcmp(jstr(cov, "path"), path) != 0)
+		goto out;
+	rec = json_deep_copy(cov);
+	json_object_set_new(rec, "container", json_string(name));
+	r = pm_reg_save(p->shift_registry, rec, e);
+	json_decref(rec);
+out:
+	json_decref(all);
+	return r;
+}
+
+/*
+ * A tree this container's migration shifted may be used by another
+ * migrated container of the user, which found it registered and left it
+ * (shifts_skipped). Shifting it back now would pull the ground from under
+ * that container: the tree, and the duty to shift it back at its own
+ * rollback, go to that container's record instead. *to gets its name
+ * (caller frees) or NULL when no one else uses the tree.
+ */
+static int hand_over(struct pm_plan *p, const struct pm_item *it, const json_t *shift,
+		     char **to, struct mu_err *e)
+{
+	const char *path = jstr(shift, "path");
+	json_t *names = pm_record_list(p->record_dir, p->user.name);
+	size_t i;
+	json_t *n;
+	int r = 0;
+
+	*to = NULL;
+	json_array_foreach(names, i, n) {
+		const char *name = json_string_value(n);
+		json_t *other = NULL, *skipped;
+		size_t k;
+		json_t *sk;
+
+		if (strcmp(name, it->name) == 0)
+			continue;
+		if ((r = pm_record_load(p->record_dir, p->user.name, name, &other, e)) != 0)
+			break;
+		skipped = json_object_get(other, "shifts_skipped");
+		json_array_foreach(skipped, k, sk) {
+			if (strcmp(jstr(sk, "registered_path"), path) != 0)
+				continue;
+			json_array_remove(skipped, k);
+			if (!json_is_array(json_object_get(other, "shifts")))
+				json_object_set_new(other, "shifts", json_array());
+			json_array_append(json_object_get(other, "shifts"), (json_t *)shift);
+			if ((r = pm_record_save(p->record_dir, p->user.name, name, other, e)) == 0 &&
+			    (r = reg_set_container(p, path, name, e)) == 0)
+				*to = mu_xstrdup(name);
+			break;
+		}
+		json_decref(other);
+		if (r || *to)
+			break;
+	}
+	json_decref(names);
+	return r;
+}
+
 static int rollback_item(struct pm_plan *p, struct pm_item *it, struct mu_result *res)
 {
-	const json_t *rec = it->record;
+	const json_t *rec;
 	struct pm_idmap m;
 	struct mu_err e = { 0 };
+	json_t *fresh = NULL;
 	size_t i;
 	json_t *v;
 	int r = 0;
 
+	/* an earlier rollback in this run may have handed it a tree (hand_over) */
+	if (pm_record_load(p->record_dir, p->user.name, it->name, &fresh, &e) == 0 && fresh) {
+		json_decref(it->record);
+		it->record = fresh;
+	}
+	rec = it->record;
 	record_map(p, rec, &m);
 	/* Its volumes are about to be replaced: the rootful side must be still. */
 	if (it->rootful_running && (r = stop_rootful(p, it->name, &e)) != 0)
@@ -871,12 +1000,26 @@ static int rollback_item(struct pm_plan *p, struct pm_item *it, struct mu_result
 				       jstr(v, "name"), e.msg);
 	}
 	json_array_foreach(json_object_get(rec, "shifts"), i, v) {
-		json_t *rep = NULL;
+		bool skipped;
+		char *to = NULL;
 
-		r = pm_shift_tree(jstr(v, "path"), &m, true, false, &rep, &e);
-		json_decref(rep);
-		if (r)
+		if (json_is_true(json_object_get(v, "registered"))) {
+			if ((r = hand_over(p, it, v, &to, &e)) != 0)
+				goto fail;
+			if (to) {
+				mu_result_warn(res, "%s: '%s' stays shifted: '%s' of '%s' still uses "
+					       "it, and its rollback shifts it back", it->name,
+					       jstr(v, "path"), to, p->user.name);
+				free(to);
+				continue;
+			}
+		}
+		if ((r = unshift(p, v, &m, &skipped, &e)) != 0)
 			goto fail;
+		if (skipped)
+			mu_result_warn(res, "%s: '%s' is no longer registered as shifted (restored "
+				       "by podman_chown?): not shifted back again", it->name,
+				       jstr(v, "path"));
 	}
 	if (json_is_true(json_object_get(rec, "restart_changed"))) {
 		const json_t *rr = json_object_get(rec, "rootful_restart");
@@ -932,5 +1075,14 @@ int pm_apply(struct mu_task *t, struct mu_result *r, struct pm_plan *p)
 		if (rc)
 			return rc;
 	}
+	/* only once every container is through: a failed one may still need it */
+	if (p->boot_disable &&
+	    (rc = pm_boot_disable(p->record_dir, p->boot_links, p->boot_migrated,
+				  p->user.name, &e)) != 0)
+		return mu_result_fail(r, rc, "podman_migrate: the containers were migrated, but "
+				      "%s could not be disabled: %s", PM_BOOT_UNIT, e.msg);
+	if (p->boot_enable && (rc = pm_boot_enable(p->record_dir, p->boot_record, &e)) != 0)
+		return mu_result_fail(r, rc, "podman_migrate: the containers were rolled back, "
+				      "but %s could not be enabled again: %s", PM_BOOT_UNIT, e.msg);
 	return 0;
 }

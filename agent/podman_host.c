@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "mu_buf.h"
 #include "ufw_rule.h"
+#include "ufw_state.h"
 #include "users.h"
 
 void pm_ident_init(struct pm_ident *id, const char *name, uid_t uid, gid_t gid,
@@ -42,65 +43,110 @@ int pm_port_start(void)
 	return v;
 }
 
-static bool ufw_enabled(void)
+static bool addr_any(const char *a)
 {
-	struct mu_buf b = MU_BUF_INIT;
-	bool on = false;
-	char *p;
-
-	if (mu_file_read("/etc/ufw/ufw.conf", &b, 0, NULL) != 0)
-		goto out;
-	for (p = b.buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncmp(p, "ENABLED=", 8) == 0) {
-			p += 8;
-			if (*p == '"' || *p == '\'')
-				p++;
-			on = strncasecmp(p, "yes", 3) == 0;
-		}
-	}
-out:
-	mu_buf_release(&b);
-	return on;
+	return strcmp(a, "0.0.0.0/0") == 0 || strcmp(a, "::/0") == 0 || strcmp(a, "any") == 0;
 }
 
-static bool tuple_allows(const struct ufw_tuple *t, const char *proto, unsigned port)
+/*
+ * Is incoming proto/port from anywhere allowed by these rules? ufw's chain
+ * is first match wins: the first rule that governs every such connection
+ * (plain "in", no interface, any source, source port and destination)
+ * decides. Narrower rules (one source, one interface) are passed over:
+ * they do not open the port for every client.
+ */
+static bool rules_allow(const struct ufw_rules *l, const char *proto, unsigned port)
 {
-	if (t->route || strncmp(t->ifaces, "in", 2) != 0)
-		return false;
-	if (strcmp(t->action, "allow") != 0 && strcmp(t->action, "limit") != 0)
-		return false;
-	if (strcmp(t->proto, "any") != 0 && strcmp(t->proto, proto) != 0)
-		return false;
-	return ufw_ports_cover(t->dport, port);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ufw_tuple *t = &l->v[i];
+
+		if (t->route || strcmp(t->ifaces, "in") != 0 ||
+		    (strcmp(t->proto, "any") != 0 && strcmp(t->proto, proto) != 0) ||
+		    !ufw_ports_cover(t->dport, port) || strcmp(t->sport, "any") != 0 ||
+		    !addr_any(t->src) || !addr_any(t->dst))
+			continue;
+		return strcmp(t->action, "allow") == 0 || strcmp(t->action, "limit") == 0;
+	}
+	return false;
 }
 
 json_t *pm_ufw_missing(const json_t *ports)
 {
-	struct mu_buf b = MU_BUF_INIT;
-	struct ufw_rules rules = { 0 };
-	json_t *missing;
+	struct ufw_state s;
+	struct mu_err e = { 0 };
+	json_t *missing = NULL;
 	size_t i;
 	json_t *p;
 
-	if (!ufw_enabled())
-		return NULL;
+	if (ufw_state_read(&s, &e) != 0)
+		return NULL; /* not installed */
+	if (!s.conf_enabled && !s.loaded)
+		goto out;
 	missing = json_array();
-	if (mu_file_read("/etc/ufw/user.rules", &b, 0, NULL) == 0)
-		ufw_tuples_scan(b.buf, false, &rules);
+	if (strcmp(s.policy[UFW_INCOMING], "allow") == 0)
+		goto out;
+	json_array_foreach((json_t *)ports, i, p) {
+		const char *proto = json_string_value(json_object_get(p, "proto"));
+		unsigned port = (unsigned)json_integer_value(json_object_get(p, "port"));
+		bool v4, v6;
+
+		if (!proto)
+			proto = "tcp";
+		v4 = rules_allow(&s.rules4, proto, port);
+		/* with IPV6=yes ufw filters IPv6 too, from user6.rules */
+		v6 = !s.ipv6 || rules_allow(&s.rules6, proto, port);
+		if (!v4 && (!v6 || !s.ipv6))
+			json_array_append_new(missing, json_sprintf("%u/%s", port, proto));
+		else if (!v4)
+			json_array_append_new(missing, json_sprintf("%u/%s over IPv4 (%s)", port,
+								    proto, UFW_USER_RULES));
+		else if (!v6)
+			json_array_append_new(missing, json_sprintf("%u/%s over IPv6 (IPV6=yes in "
+								    "%s, no rule in %s)", port,
+								    proto, UFW_DEFAULTS,
+								    UFW_USER6_RULES));
+	}
+out:
+	ufw_state_release(&s);
+	return missing;
+}
+
+json_t *pm_ufw_route_missing(const json_t *ports)
+{
+	struct ufw_state s;
+	struct mu_err e = { 0 };
+	json_t *missing = NULL;
+	size_t i;
+	json_t *p;
+
+	if (ufw_state_read(&s, &e) != 0)
+		return NULL;
+	if ((!s.conf_enabled && !s.loaded) || strcmp(s.policy[UFW_ROUTED], "allow") == 0)
+		goto out;
+	missing = json_array();
 	json_array_foreach((json_t *)ports, i, p) {
 		const char *proto = json_string_value(json_object_get(p, "proto"));
 		unsigned port = (unsigned)json_integer_value(json_object_get(p, "port"));
 		bool ok = false;
 
-		for (size_t k = 0; k < rules.n && !ok; k++)
-			ok = tuple_allows(&rules.v[k], proto ? proto : "tcp", port);
+		if (!proto)
+			proto = "tcp";
+		/* the first route rule for every client that covers the port decides */
+		for (size_t k = 0; k < s.rules4.n && !ok; k++) {
+			const struct ufw_tuple *t = &s.rules4.v[k];
+
+			if (!t->route || (strcmp(t->proto, "any") != 0 && strcmp(t->proto, proto) != 0) ||
+			    !ufw_ports_cover(t->dport, port) || strcmp(t->sport, "any") != 0 ||
+			    !addr_any(t->src) || !addr_any(t->dst))
+				continue;
+			ok = strcmp(t->action, "allow") == 0 || strcmp(t->action, "limit") == 0;
+			break;
+		}
 		if (!ok)
-			json_array_append_new(missing, json_sprintf("%u/%s", port, proto ? proto : "tcp"));
+			json_array_append_new(missing, json_sprintf("%u/%s", port, proto));
 	}
-	ufw_rules_release(&rules);
-	mu_buf_release(&b);
+out:
+	ufw_state_release(&s);
 	return missing;
 }
 

@@ -31,12 +31,24 @@ void pm_ident_init(struct pm_ident *id, const char *name, uid_t uid, gid_t gid,
 int pm_port_start(void);
 
 /*
- * When ufw is enabled (ENABLED=yes in /etc/ufw/ufw.conf), the published
- * ports ([{"port","proto"}]) that no allow/limit rule for incoming traffic
- * in /etc/ufw/user.rules covers, as "80/tcp" strings (new array). NULL when
- * ufw is not enabled or not installed.
+ * When ufw is enabled (ENABLED=yes in /etc/ufw/ufw.conf) or loaded, the
+ * published ports ([{"port","proto"}]) that ufw would not let in from
+ * everywhere: no allow/limit rule for incoming traffic decides for them in
+ * /etc/ufw/user.rules, or, with IPV6=yes in /etc/default/ufw, in
+ * /etc/ufw/user6.rules. Strings "80/tcp" (both families), "80/tcp over
+ * IPv6 (...)" or "... over IPv4 (...)" (new array; [] with an incoming
+ * policy of allow). NULL when ufw is not enabled or not installed.
  */
 json_t *pm_ufw_missing(const json_t *ports);
+
+/*
+ * Rootful published ports reach their container through DNAT and the
+ * FORWARD chain, which ufw filters with its routed policy and route rules.
+ * When ufw is enabled or loaded and that policy is not allow, the ports
+ * ([{"port","proto"}]) no IPv4 route allow rule covers, as "80/tcp" (new
+ * array). NULL when ufw is off, not installed, or routes everything.
+ */
+json_t *pm_ufw_route_missing(const json_t *ports);
 
 /* Does /var/lib/systemd/linger/USER exist? */
 bool pm_linger_on(const char *user);

@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <dirent.h>
 
+#include "podman_boot.h"
 #include "podman_cli.h"
 #include "podman_def.h"
 #include "podman_record.h"
+#include "podman_shiftreg.h"
 
 #define PM_MIN_SUBIDS 65536UL
 
@@ -170,6 +172,13 @@ struct ctx {
 	struct pm_plan *p;
 	struct mu_result *r;
 	json_t *problems;
+	/*
+	 * Problems with host settings that the playbook's earlier tasks set
+	 * (the port start, ufw rules): a real run fails on them like on any
+	 * other; check mode, which cannot see those tasks' simulated effect,
+	 * warns instead, so an audit of the whole job still shows the plan.
+	 */
+	json_t *host_settings;
 	json_t *rootful;          /* name -> inspect, every rootful container */
 	json_t *user;             /* name -> inspect, the user's containers */
 	json_t *names;            /* the containers in this run */
@@ -271,6 +280,79 @@ static void plan_binds(struct ctx *c, struct pm_item *it, size_t idx)
 }
 
 /*
+ * A tree inside one the shift registry holds for this user was shifted
+ * already (podman_chown, or an earlier migration): it is not shifted again,
+ * and a rollback of this container leaves it. Entries with ids still
+ * outside the user's range are only warned about: podman_chown shifts them.
+ * A tree registered for another user cannot be handed to this one.
+ */
+static bool plan_registered(struct ctx *c, const char *path, size_t owner)
+{
+	const json_t *cov = pm_reg_covering(c->p->registry, path);
+	struct pm_item *it = &c->p->items[owner];
+	struct pm_shift_opts o = { .dry_run = true, .only_outside = true };
+	struct pm_idmap old;
+	struct mu_err e = { 0 };
+	json_t *rep = NULL;
+
+	if (!cov)
+		return false;
+	if (strcmp(jstr(cov, "user"), c->p->user.name) != 0) {
+		problem(c->problems, "bind mount source '%s' of '%s' lies in '%s', which is "
+			"shifted for user '%s' (by %s)", path, it->name, jstr(cov, "path"),
+			jstr(cov, "user"), jstr(cov, "by"));
+		return true;
+	}
+	if (pm_reg_map(cov, &old) && !pm_idmap_equal(&old, &c->p->map)) {
+		problem(c->problems, "bind mount source '%s' of '%s' lies in '%s', shifted for "
+			"'%s' with the range %lu+%lu, which is now %lu+%lu: restore it first",
+			path, it->name, jstr(cov, "path"), c->p->user.name, old.ustart, old.ucount,
+			c->p->map.ustart, c->p->map.ucount);
+		return true;
+	}
+	json_array_append_new(it->shifts_skipped, json_pack("{s:s, s:O, s:O, s:O}",
+		"path", path, "registered_path", json_object_get(cov, "path"),
+		"by", json_object_get(cov, "by"), "shifted_at", json_object_get(cov, "shifted_at")));
+	if (pm_shift_tree_opts(path, &c->p->map, &o, &rep, &e) == 0 &&
+	    json_integer_value(json_object_get(rep, "changed")))
+		mu_result_warn(c->r, "%lld entries under '%s' (mounted by '%s') have ids outside "
+			       "the range of '%s', added since '%s' was shifted: run podman_chown "
+			       "on '%s' again", (long long)json_integer_value(json_object_get(rep,
+			       "changed")), path, it->name, c->p->user.name, jstr(cov, "path"),
+			       jstr(cov, "path"));
+	json_decref(rep);
+	return true;
+}
+
+/*
+ * Trees inside path that the registry holds: this user's are walked only
+ * for ids outside the range (they were shifted already), another user's
+ * refuse the shift. Fills o->registered (a new array the caller owns).
+ */
+static int plan_nested(struct ctx *c, const char *path, struct pm_shift_opts *o)
+{
+	json_t *inside = json_array();
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(c->p->registry, i, rec) {
+		const char *rp = jstr(rec, "path");
+
+		if (strcmp(rp, path) == 0 || !pm_path_under(rp, path))
+			continue;
+		if (strcmp(jstr(rec, "user"), c->p->user.name) != 0) {
+			problem(c->problems, "'%s' inside the bind mount source '%s' is shifted for "
+				"user '%s': restore it first", rp, path, jstr(rec, "user"));
+			json_decref(inside);
+			return -1;
+		}
+		json_array_append_new(inside, json_string(rp));
+	}
+	o->registered = inside;
+	return 0;
+}
+
+/*
  * Reduce the shift candidates to the outermost paths (a tree is shifted
  * once, never again through a path inside it) and give each to the
  * earliest container that mounts it or anything inside it, so no
@@ -285,7 +367,9 @@ static int plan_shift_roots(struct ctx *c, struct mu_err *e)
 		const char *pa = jstr(a, "path");
 		bool inner = false;
 		size_t owner = (size_t)json_integer_value(json_object_get(a, "item"));
+		struct pm_shift_opts opts = { .dry_run = true };
 		json_t *rep = NULL;
+		int r;
 
 		json_array_foreach(c->shift_candidates, j, b) {
 			const char *pb = jstr(b, "path");
@@ -302,10 +386,18 @@ static int plan_shift_roots(struct ctx *c, struct mu_err *e)
 		}
 		if (inner)
 			continue;
-		if (pm_shift_tree(pa, &c->p->map, false, true, &rep, e) != 0) {
+		if (plan_registered(c, pa, owner))
+			continue;
+		if (plan_nested(c, pa, &opts) != 0)
+			continue;
+		r = pm_shift_tree_opts(pa, &c->p->map, &opts, &rep, e);
+		if (r != 0) {
 			json_decref(rep);
+			json_decref((json_t *)opts.registered);
 			return e->code ? e->code : MU_E_SYS;
 		}
+		/* apply() walks with the same regions */
+		json_object_set_new(rep, "registered_inside", (json_t *)opts.registered);
 		if (json_integer_value(json_object_get(rep, "outside"))) {
 			const char *ex = json_string_value(json_array_get(
 				json_object_get(rep, "outside_examples"), 0));
@@ -498,7 +590,7 @@ static void plan_migrate(struct ctx *c, struct pm_item *it, size_t idx)
 		json_int_t hp = json_integer_value(json_object_get(v, "host_port"));
 
 		if (hp && hp < c->port_start)
-			problem(c->problems, "'%s' publishes port %lld/%s, below "
+			problem(c->host_settings, "'%s' publishes port %lld/%s, below "
 				"net.ipv4.ip_unprivileged_port_start (%d): set it to %lld or lower "
 				"first", it->name, (long long)hp, jstr(v, "proto"), c->port_start,
 				(long long)hp);
@@ -632,6 +724,7 @@ static void plan_item(struct ctx *c, size_t idx)
 	it->volumes = json_array();
 	it->networks = json_array();
 	it->shifts = json_array();
+	it->shifts_skipped = json_array();
 	it->done_shifts = json_array();
 	it->done_volumes = json_array();
 	it->done_networks = json_array();
@@ -688,7 +781,7 @@ static void check_ufw(struct ctx *c)
 
 		json_array_foreach(missing, i, v)
 			mu_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
-		problem(c->problems, "ufw is enabled and allows no incoming %s: rootless ports are "
+		problem(c->host_settings, "ufw is enabled and allows no incoming %s: rootless ports are "
 			"not opened by podman, allow them in ufw first (a check-mode run returns "
 			"them in published_ports)", b.buf);
 		mu_buf_release(&b);
@@ -697,6 +790,43 @@ static void check_ufw(struct ctx *c)
 	json_decref(ports);
 }
 
+/*
+ * Rolled back, the rootful containers publish their ports through DNAT,
+ * which ufw's routed policy filters: with it at deny, and no route rule,
+ * they come back unreachable (rootless ports are plain local listeners,
+ * which is why the migration needed only ordinary allow rules).
+ */
+static void check_ufw_route(struct ctx *c)
+{
+	json_t *ports = json_array();
+	json_t *missing;
+
+	for (size_t i = 0; i < c->p->n; i++) {
+		json_t *pp;
+
+		if (c->p->items[i].action != PM_ROLLBACK || !c->p->items[i].def)
+			continue;
+		pp = pm_def_published(c->p->items[i].def);
+		json_array_extend(ports, pp);
+		json_decref(pp);
+	}
+	missing = json_array_size(ports) ? pm_ufw_route_missing(ports) : NULL;
+	if (json_array_size(missing)) {
+		struct mu_buf b = MU_BUF_INIT;
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(missing, i, v)
+			mu_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+		mu_result_warn(c->r, "ufw is enabled and does not route (forward) incoming %s: the "
+			       "rootful containers' published ports reach them through the FORWARD "
+			       "chain, so they will not answer from outside until routed ('ufw route "
+			       "allow proto PROTO to any port PORT' for each)", b.buf);
+		mu_buf_release(&b);
+	}
+	json_decref(missing);
+	json_decref(ports);
+}
 
 static void check_space(struct ctx *c)
 {
@@ -752,6 +882,117 @@ static void check_space(struct ctx *c)
 	}
 out:
 	free(store);
+}
+
+/* ---- the rootful boot restart ---- */
+
+static const char *restart_name(const json_t *inspect)
+{
+	return jstr(json_object_get(json_object_get(inspect, "HostConfig"), "RestartPolicy"),
+		    "Name");
+}
+
+static void join(struct mu_buf *b, const json_t *names)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach((json_t *)names, i, v)
+		mu_buf_addf(b, "%s'%s'", i ? ", " : "", json_string_value(v));
+}
+
+/*
+ * Podman 4.3 cannot set a rootful container's restart policy to 'no', and
+ * at boot podman-restart.service starts every rootful container whose
+ * policy is 'always', migrated or not. When every such container has moved
+ * to a user, the service has nothing left to do but harm: disable it (and
+ * record that). When some still need it, keep it and say which migrated
+ * containers it will start next to their users' copies.
+ */
+static void plan_boot(struct ctx *c)
+{
+	struct pm_plan *p = c->p;
+	json_t *needed = json_array();
+	const char *name;
+	json_t *ins;
+	struct mu_err e = { 0 };
+
+	p->boot_migrated = json_array();
+	p->boot_links = pm_boot_links();
+	if (pm_boot_record_load(p->record_dir, &p->boot_record, &e) != 0)
+		problem(c->problems, "%s", e.msg);
+	if (p->rollback) {
+		for (size_t i = 0; i < p->n; i++) {
+			const json_t *rr = json_object_get(p->items[i].record, "rootful_restart");
+
+			if (p->items[i].action == PM_ROLLBACK && strcmp(jstr(rr, "name"), "always") == 0)
+				p->boot_enable = p->boot_record != NULL;
+		}
+		json_object_foreach(c->rootful, name, ins) {
+			bool rolled = false;
+
+			for (size_t i = 0; i < p->n; i++)
+				rolled = rolled || (p->items[i].action == PM_ROLLBACK &&
+						    strcmp(p->items[i].name, name) == 0);
+			if (!rolled && strcmp(restart_name(ins), "always") == 0 &&
+			    pm_record_any(p->record_dir, name, NULL))
+				json_array_append_new(p->boot_migrated, json_string(name));
+		}
+		if (p->boot_enable && json_array_size(p->boot_migrated)) {
+			struct mu_buf b = MU_BUF_INIT;
+
+			join(&b, p->boot_migrated);
+			mu_result_warn(c->r, "%s is enabled again for the containers rolled back; at "
+				       "boot it will also start the migrated rootful %s (restart "
+				       "policy 'always'), next to their users' copies", PM_BOOT_UNIT,
+				       b.buf);
+			mu_buf_release(&b);
+		}
+		goto out;
+	}
+	if (p->can_update_restart)
+		goto out;
+	json_object_foreach(c->rootful, name, ins) {
+		bool moved = false;
+
+		if (strcmp(restart_name(ins), "always") != 0)
+			continue;
+		for (size_t i = 0; i < p->n; i++) {
+			const struct pm_item *it = &p->items[i];
+
+			if (strcmp(it->name, name) == 0)
+				moved = it->action == PM_MIGRATE || it->record || it->rootless;
+		}
+		moved = moved || pm_record_any(p->record_dir, name, NULL);
+		json_array_append_new(moved ? p->boot_migrated : needed, json_string(name));
+	}
+	if (!json_array_size(p->boot_links) || !json_array_size(p->boot_migrated))
+		goto out;
+	if (!json_array_size(needed)) {
+		p->boot_disable = true;
+	} else {
+		struct mu_buf a = MU_BUF_INIT, b = MU_BUF_INIT;
+
+		join(&a, needed);
+		join(&b, p->boot_migrated);
+		mu_result_warn(c->r, "the rootful %s stays enabled: %s (restart policy 'always', "
+			       "not migrated) need it. This podman cannot set the restart policy "
+			       "of the migrated rootful %s to 'no', so at boot the service starts "
+			       "them too, next to their users' copies: migrate those containers "
+			       "as well, or use remove_rootful", PM_BOOT_UNIT, a.buf, b.buf);
+		mu_buf_release(&a);
+		mu_buf_release(&b);
+	}
+out:
+	p->boot = json_pack("{s:s, s:b, s:O, s:O, s:O, s:s}", "unit", PM_BOOT_UNIT,
+			    "enabled", json_array_size(p->boot_links) > 0, "links", p->boot_links,
+			    "migrated_always", p->boot_migrated, "needed_by", needed,
+			    "action", p->boot_disable ? "disable" : p->boot_enable ? "enable"
+			    : p->can_update_restart ? "none (restart policies set to 'no')"
+			    : p->boot_record && !json_array_size(p->boot_links) ? "disabled already"
+			    : json_array_size(needed) && json_array_size(p->boot_links) ? "kept"
+			    : "none");
+	json_decref(needed);
 }
 
 /* ---- the whole plan ---- */
@@ -883,8 +1124,10 @@ int pm_plan_build(struct mu_task *t, struct mu_result *r, bool report, struct pm
 	p->restart = mu_arg_str(t, "restart_policy");
 	p->stop_timeout = (long)mu_arg_int(t, "stop_timeout", 10);
 	p->record_dir = mu_arg_str(t, "record_dir");
+	p->shift_registry = mu_arg_str(t, "shift_registry");
 	p->remove_rootful = mu_arg_bool(t, "remove_rootful");
 	c.problems = json_array();
+	c.host_settings = json_array();
 	c.volumes_planned = json_object();
 	c.networks_planned = json_object();
 	c.shift_candidates = json_array();
@@ -899,6 +1142,10 @@ int pm_plan_build(struct mu_task *t, struct mu_result *r, bool report, struct pm
 	if (json_array_size(c.problems))
 		goto problems; /* no sub-ids: nothing below can be judged */
 	p->can_update_restart = pm_can_update_restart();
+	if ((rc = pm_reg_list(p->shift_registry, &p->registry, &e)) != 0) {
+		rc = mu_result_fail(r, rc, "podman_migrate: %s", e.msg);
+		goto out;
+	}
 	if ((rc = plan_names(t, &c, &e)) != 0 || (rc = plan_user_state(&c, &e)) != 0) {
 		rc = mu_result_fail(r, rc, "podman_migrate: %s", e.msg);
 		goto out;
@@ -909,6 +1156,8 @@ int pm_plan_build(struct mu_task *t, struct mu_result *r, bool report, struct pm
 		p->items[i].name = mu_xstrdup(json_string_value(json_array_get(c.names, i)));
 		plan_item(&c, i);
 	}
+	if (p->rollback)
+		check_ufw_route(&c);
 	if (!p->rollback) {
 		if ((rc = plan_shift_roots(&c, &e)) != 0) {
 			problem(c.problems, "%s", e.msg);
@@ -916,6 +1165,19 @@ int pm_plan_build(struct mu_task *t, struct mu_result *r, bool report, struct pm
 		}
 		check_ufw(&c);
 		check_space(&c);
+	}
+	plan_boot(&c);
+	{
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(c.host_settings, i, v) {
+			if (!t->check_mode)
+				json_array_append(c.problems, v);
+			else
+				mu_result_warn(r, "not ready yet (a real run would fail on it): %s",
+					       json_string_value(v));
+		}
 	}
 problems:
 	if (json_array_size(c.problems)) {
@@ -950,10 +1212,13 @@ problems:
 		}
 		for (size_t i = 0; i < p->n; i++)
 			pm_report_item(r, p, &p->items[i]);
+		pm_report_boot(r, p);
 		pm_report_data(r, p);
+		pm_report_msg(r, p, t->check_mode);
 	}
 out:
 	json_decref(c.problems);
+	json_decref(c.host_settings);
 	json_decref(c.rootful);
 	json_decref(c.user);
 	json_decref(c.names);
@@ -978,6 +1243,7 @@ void pm_plan_free(struct pm_plan *p)
 		json_decref(it->volumes);
 		json_decref(it->networks);
 		json_decref(it->shifts);
+		json_decref(it->shifts_skipped);
 		json_decref(it->summary);
 		json_decref(it->done_shifts);
 		json_decref(it->done_volumes);
@@ -985,6 +1251,11 @@ void pm_plan_free(struct pm_plan *p)
 	}
 	free(p->items);
 	json_decref(p->images);
+	json_decref(p->registry);
+	json_decref(p->boot);
+	json_decref(p->boot_links);
+	json_decref(p->boot_record);
+	json_decref(p->boot_migrated);
 	mu_user_release(&p->user);
 	memset(p, 0, sizeof(*p));
 }

@@ -39,6 +39,7 @@ struct pm_item {
 	json_t *volumes;          /* [{name, path, bytes, entries, uid, gid, mode, copy}] */
 	json_t *networks;         /* [{name, subnets[], internal, ipv6}] to create */
 	json_t *shifts;           /* dry-run shift reports of the paths this item shifts */
+	json_t *shifts_skipped;   /* [{path, registered_path, by}]: inside a registered tree */
 	json_t *summary;          /* data.containers entry */
 	/* what apply() did, for undo and the record */
 	json_t *done_shifts, *done_volumes, *done_networks;
@@ -56,10 +57,19 @@ struct pm_plan {
 	const char *restart;
 	long stop_timeout;
 	const char *record_dir;
+	const char *shift_registry;  /* podman_shiftreg.h: trees shifted already */
+	json_t *registry;         /* every shift record (pm_reg_list) */
 	bool remove_rootful;
 	size_t n;
 	struct pm_item *items;
 	json_t *images;           /* image id -> {config, size, loaded_by} */
+	/* the rootful podman-restart.service (podman_boot.h), when podman
+	 * cannot set a rootful container's restart policy to 'no' */
+	json_t *boot;             /* data.rootful_boot */
+	json_t *boot_links;       /* its links now */
+	json_t *boot_record;      /* our record of a disable, or NULL */
+	json_t *boot_migrated;    /* restart=always containers moved to users */
+	bool boot_disable, boot_enable;
 };
 
 /*
@@ -78,6 +88,10 @@ int pm_apply(struct mu_task *t, struct mu_result *r, struct pm_plan *plan);
  * for the whole plan (podman_report.c). */
 void pm_report_item(struct mu_result *r, const struct pm_plan *p, const struct pm_item *it);
 void pm_report_data(struct mu_result *r, const struct pm_plan *p);
+/* The task's one-line message: what moves where (set when anything does). */
+void pm_report_msg(struct mu_result *r, const struct pm_plan *p, bool check_mode);
+/* The change lines for the rootful podman-restart.service. */
+void pm_report_boot(struct mu_result *r, const struct pm_plan *p);
 /* "1.9 MB" */
 void pm_human(uint64_t n, char *buf, size_t len);
 

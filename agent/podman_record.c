@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fileio.h"
 #include "mu_buf.h"
@@ -79,6 +80,27 @@ int pm_record_retire(const char *dir, const char *user, const char *name,
 	free(old);
 	free(path);
 	return r;
+}
+
+bool pm_record_any(const char *dir, const char *name, const char *except_user)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	while (d && !found && (de = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (de->d_name[0] == '.' || (except_user && strcmp(de->d_name, except_user) == 0))
+			continue;
+		path = pm_record_path(dir, de->d_name, name);
+		found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -9,6 +9,7 @@
 #define MU_PODMAN_RECORD_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "mu_err.h"
 
@@ -29,6 +30,9 @@ int pm_record_save(const char *dir, const char *user, const char *name,
 /* Move a record aside as NAME.json.rolled-back. */
 int pm_record_retire(const char *dir, const char *user, const char *name,
 		     struct mu_err *e);
+
+/* Does any user have a (live) record for container name? */
+bool pm_record_any(const char *dir, const char *name, const char *except_user);
 
 /* Names of the containers recorded for user (new array; [] if none). */
 json_t *pm_record_list(const char *dir, const char *user);

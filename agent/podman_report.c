@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "podman_boot.h"
 #include "podman_def.h"
+#include "podman_shiftreg.h"
 
 static const char *jstr(const json_t *o, const char *key)
 {
@@ -91,6 +93,11 @@ void pm_report_item(struct mu_result *r, const struct pm_plan *p, const struct p
 					 jstr(v, "path"), u, b.buf);
 			mu_buf_release(&b);
 		}
+		json_array_foreach(it->shifts_skipped, i, v)
+			mu_result_change(r, "%s: keep the owners under '%s' as they are: '%s' was "
+					 "shifted for '%s' already (by %s), not shifted twice",
+					 it->name, jstr(v, "path"), jstr(v, "registered_path"), u,
+					 jstr(v, "by"));
 		if (it->socket) {
 			char *sock = pm_user_socket(p->user.uid);
 
@@ -127,9 +134,13 @@ void pm_report_item(struct mu_result *r, const struct pm_plan *p, const struct p
 		json_array_foreach(vols, i, v)
 			mu_result_change(r, "%s: copy volume '%s' of '%s' back over the rootful one, "
 					 "then remove the user's copy", it->name, jstr(v, "name"), u);
-		json_array_foreach(shifts, i, v)
-			mu_result_change(r, "%s: shift ownership under '%s' back", it->name,
-					 jstr(v, "path"));
+		json_array_foreach(shifts, i, v) {
+			bool reg = json_is_true(json_object_get(v, "registered"));
+
+			if (!reg || pm_reg_covering(p->registry, jstr(v, "path")))
+				mu_result_change(r, "%s: shift ownership under '%s' back%s", it->name,
+						 jstr(v, "path"), reg ? " and drop its shift record" : "");
+		}
 		if (json_is_true(json_object_get(it->record, "restart_changed")))
 			mu_result_change(r, "%s: restore the rootful restart policy '%s'", it->name,
 					 jstr(it->def, "restart"));
@@ -159,9 +170,11 @@ static json_t *summary(const struct pm_plan *p, const struct pm_item *it)
 	}
 	json_object_set_new(s, "image_load", json_pack("{s:b, s:I}", "needed", it->load_image,
 				"bytes", (json_int_t)it->image_bytes));
-	json_object_set(s, "volumes", it->volumes ? it->volumes : json_array());
-	json_object_set(s, "networks", it->networks ? it->networks : json_array());
-	json_object_set(s, "shifts", it->shifts ? it->shifts : json_array());
+	json_object_set_new(s, "volumes", it->volumes ? json_incref(it->volumes) : json_array());
+	json_object_set_new(s, "networks", it->networks ? json_incref(it->networks) : json_array());
+	json_object_set_new(s, "shifts", it->shifts ? json_incref(it->shifts) : json_array());
+	json_object_set_new(s, "shifts_skipped", it->shifts_skipped
+			    ? json_incref(it->shifts_skipped) : json_array());
 	json_object_set_new(s, "socket_rewritten", json_boolean(it->socket));
 	json_object_set_new(s, "rootful_running", json_boolean(it->rootful_running));
 	json_object_set_new(s, "rootless", json_boolean(it->rootless != NULL));
@@ -195,4 +208,58 @@ void pm_report_data(struct mu_result *r, const struct pm_plan *p)
 	mu_result_data(r, "published_ports", ports);
 	mu_result_data(r, "containers", list);
 	mu_result_data(r, "user", json_string(p->user.name));
+	if (p->boot)
+		mu_result_data(r, "rootful_boot", json_incref(p->boot));
+}
+
+void pm_report_boot(struct mu_result *r, const struct pm_plan *p)
+{
+	size_t i;
+	json_t *v;
+
+	if (p->boot_disable) {
+		struct mu_buf b = MU_BUF_INIT;
+
+		json_array_foreach(p->boot_migrated, i, v)
+			mu_buf_addf(&b, "%s'%s'", i ? ", " : "", json_string_value(v));
+		json_array_foreach(p->boot_links, i, v)
+			mu_result_change(r, "disable the rootful %s: remove '%s' (this podman cannot "
+					 "set the restart policy of the migrated rootful %s to 'no', "
+					 "and at boot the service would start them again; recorded "
+					 "for rollback)", PM_BOOT_UNIT, jstr(v, "path"), b.buf);
+		mu_buf_release(&b);
+	}
+	if (p->boot_enable)
+		json_array_foreach(json_object_get(p->boot_record, "links"), i, v)
+			mu_result_change(r, "enable the rootful %s again: '%s' -> '%s'",
+					 PM_BOOT_UNIT, jstr(v, "path"), jstr(v, "target"));
+}
+
+void pm_report_msg(struct mu_result *r, const struct pm_plan *p, bool check_mode)
+{
+	static const enum pm_action kinds[] = { PM_MIGRATE, PM_FINISH, PM_ROLLBACK };
+	static const char *const verbs[] = { "migrate", "finish migrating", "roll back" };
+	struct mu_buf b = MU_BUF_INIT;
+
+	for (size_t k = 0; k < 3; k++) {
+		struct mu_buf names = MU_BUF_INIT;
+
+		for (size_t i = 0; i < p->n; i++)
+			if (p->items[i].action == kinds[k])
+				mu_buf_addf(&names, "%s'%s'", names.len ? ", " : "", p->items[i].name);
+		if (names.len)
+			mu_buf_addf(&b, "%s%s %s%s%s%s", b.len ? "; " : "", verbs[k], names.buf,
+				    kinds[k] == PM_ROLLBACK ? "" : " to '",
+				    kinds[k] == PM_ROLLBACK ? "" : p->user.name,
+				    kinds[k] == PM_ROLLBACK ? "" : "'");
+		mu_buf_release(&names);
+	}
+	if (p->boot_disable)
+		mu_buf_addf(&b, "%sdisable the rootful %s", b.len ? "; " : "", PM_BOOT_UNIT);
+	if (p->boot_enable)
+		mu_buf_addf(&b, "%senable the rootful %s again", b.len ? "; " : "", PM_BOOT_UNIT);
+	if (b.len)
+		mu_result_msg(r, "%s%s (%zu steps)", check_mode ? "would " : "", b.buf,
+			      json_array_size(r->changes));
+	mu_buf_release(&b);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,8 +45,30 @@ bool pm_map_gid(const struct pm_idmap *m, unsigned long in, bool reverse,
 	return map_id(m->gid, m->gstart, m->gcount, in, reverse, out);
 }
 
+bool pm_uid_in_ns(const struct pm_idmap *m, unsigned long id)
+{
+	return id == m->uid || (id >= m->ustart && id - m->ustart < m->ucount);
+}
+
+bool pm_gid_in_ns(const struct pm_idmap *m, unsigned long id)
+{
+	return id == m->gid || (id >= m->gstart && id - m->gstart < m->gcount);
+}
+
+bool pm_path_under(const char *p, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return p[0] == '/';
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return strncmp(p, root, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
 struct shift_ctx {
 	const struct pm_idmap *m;
+	const struct pm_shift_opts *o;
 	bool reverse, dry_run;
 	json_t *rep;
 	json_int_t entries, changed, outside;
@@ -61,13 +84,43 @@ static void count_pair(json_t *obj, unsigned long from, unsigned long to)
 	json_object_set_new(obj, key, json_integer(json_integer_value(v) + 1));
 }
 
+static bool in_list(const json_t *list, const char *path, bool under)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach((json_t *)list, i, v) {
+		const char *p = json_string_value(v);
+
+		if (p && (under ? pm_path_under(path, p) : strcmp(path, p) == 0))
+			return true;
+	}
+	return false;
+}
+
 static int shift_visit(const struct mu_walk_entry *ent, void *vctx, struct mu_err *e)
 {
 	struct shift_ctx *c = vctx;
 	const struct stat *st = ent->st;
 	unsigned long nu = st->st_uid, ng = st->st_gid;
-	bool uok = pm_map_uid(c->m, st->st_uid, c->reverse, &nu);
-	bool gok = pm_map_gid(c->m, st->st_gid, c->reverse, &ng);
+	bool only_outside = c->o->only_outside;
+	bool uok, gok;
+
+	/* Another record's tree: not ours to touch (its owner undoes it). */
+	if (ent->depth > 0 && in_list(c->o->skip, ent->path, false)) {
+		json_array_append_new(json_object_get(c->rep, "left_alone"), json_string(ent->path));
+		return S_ISDIR(st->st_mode) ? MU_WALK_PRUNE : 0;
+	}
+	if (!only_outside && !c->reverse && in_list(c->o->registered, ent->path, true))
+		only_outside = true;
+	if (only_outside && pm_uid_in_ns(c->m, st->st_uid))
+		uok = true;
+	else
+		uok = pm_map_uid(c->m, st->st_uid, c->reverse, &nu);
+	if (only_outside && pm_gid_in_ns(c->m, st->st_gid))
+		gok = true;
+	else
+		gok = pm_map_gid(c->m, st->st_gid, c->reverse, &ng);
 
 	c->entries++;
 	if (!uok || !gok) {
@@ -116,13 +169,21 @@ static int shift_mount(const struct mu_walk_entry *ent, void *vctx, struct mu_er
 int pm_shift_tree(const char *path, const struct pm_idmap *m, bool reverse,
 		  bool dry_run, json_t **report, struct mu_err *e)
 {
-	struct shift_ctx c = { .m = m, .reverse = reverse, .dry_run = dry_run };
+	struct pm_shift_opts o = { .reverse = reverse, .dry_run = dry_run };
+
+	return pm_shift_tree_opts(path, m, &o, report, e);
+}
+
+int pm_shift_tree_opts(const char *path, const struct pm_idmap *m,
+		       const struct pm_shift_opts *o, json_t **report, struct mu_err *e)
+{
+	struct shift_ctx c = { .m = m, .o = o, .reverse = o->reverse, .dry_run = o->dry_run };
 	struct mu_walk w = { .one_file_system = true, .visit = shift_visit,
 			     .mount = shift_mount, .ctx = &c };
 	int r;
 
-	c.rep = json_pack("{s:s, s:{}, s:{}, s:[], s:[]}", "path", path, "uids", "gids",
-			  "outside_examples", "mounts_skipped");
+	c.rep = json_pack("{s:s, s:{}, s:{}, s:[], s:[], s:[]}", "path", path, "uids", "gids",
+			  "outside_examples", "mounts_skipped", "left_alone");
 	r = mu_walk_tree(path, &w, e);
 	json_object_set_new(c.rep, "entries", json_integer(c.entries));
 	json_object_set_new(c.rep, "changed", json_integer(c.changed));

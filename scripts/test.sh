@@ -28,7 +28,7 @@ echo "== unit tests under ASan+UBSan"
 echo "== end-to-end tests"
 failed=0
 passed=0
-for t in tests/e2e/*.sh; do
+for t in tests/e2e/test_*.sh; do
 	[ -e "$t" ] || continue
 	echo "-- $t"
 	if bash "$t"; then

@@ -630,6 +630,9 @@ build_busybox_tar() {
 	done
 	echo "busybox on fleet host" >"$root/www/index.html"
 	chmod 1777 "$root/tmp"
+	# mktemp -d made the root 0700: rootless vfs storage applies that mode to
+	# the container's /, and a non-root container process then cannot exec.
+	chmod 0755 "$root"
 	tar -C "$root" --numeric-owner --owner=0 --group=0 -cf "$dir/busybox.tar.tmp" .
 	mv "$dir/busybox.tar.tmp" "$dir/busybox.tar"
 	rm -rf --one-file-system "$root"

@@ -34,6 +34,8 @@
 #define USER "deploy"
 #define RECDIR "/var/lib/muster/migrations"
 #define ARGS_BASE "\"user\":\"" USER "\",\"stop_timeout\":1"
+#define BOOT_LINK "/etc/systemd/system/default.target.wants/podman-restart.service"
+#define BOOT_TARGET "/lib/systemd/system/podman-restart.service"
 
 static char sandbox_root[128];
 
@@ -127,7 +129,7 @@ static void build_image(void)
 static void pm_sandbox(bool subids, int port_start)
 {
 	struct stat st;
-	const char *paths[8];
+	const char *paths[10];
 	size_t n = 0;
 	const char *root;
 
@@ -140,6 +142,8 @@ static void pm_sandbox(bool subids, int port_start)
 	paths[n++] = "/etc/cni";
 	paths[n++] = "/var/tmp";
 	paths[n++] = "/etc/ufw";
+	/* podman_migrate disables the rootful podman-restart.service here */
+	paths[n++] = "/etc/systemd/system";
 	paths[n] = NULL;
 	root = tu_sandbox(paths);
 	snprintf(sandbox_root, sizeof(sandbox_root), "%s", root);
@@ -157,6 +161,18 @@ static void pm_sandbox(bool subids, int port_start)
 	tu_write("/etc/containers/policy.json",
 		 "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}\n");
 	tu_write("/etc/ufw/ufw.conf", "ENABLED=no\n");
+	/* the rootful boot restart enabled, as Debian's podman package leaves it */
+	sh_ok("mkdir -p /etc/systemd/system/default.target.wants && ln -s "
+	      "/lib/systemd/system/podman-restart.service "
+	      "/etc/systemd/system/default.target.wants/podman-restart.service");
+	{
+		char dflt[256];
+
+		snprintf(dflt, sizeof(dflt), "%s/default-ufw", sandbox_root);
+		tu_write(dflt, "IPV6=yes\nDEFAULT_INPUT_POLICY=\"DROP\"\n");
+		cr_assert_eq(mount(dflt, "/etc/default/ufw", NULL, MS_BIND, NULL), 0,
+			     "bind /etc/default/ufw: %s", strerror(errno));
+	}
 	write_id_files(subids);
 	sh_ok("mkdir -p /home/" USER " && chown 1000:1000 /home/" USER);
 	{
@@ -359,6 +375,44 @@ static bool wget_ok(const char *want)
 	return ok;
 }
 
+/* Is the rootful podman-restart.service enabled (its wants link there)? */
+static bool link_there(void)
+{
+	char buf[256];
+	ssize_t n = readlink(BOOT_LINK, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, BOOT_TARGET, "the link points elsewhere");
+	return true;
+}
+
+/* The warnings of a reply, joined ("" if none); caller frees. */
+static char *warnings(const json_t *r)
+{
+	struct mu_buf b = MU_BUF_INIT;
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(json_object_get(r, "warnings"), i, w)
+		mu_buf_addf(&b, "%s|", json_string_value(w));
+	return mu_buf_detach(&b, NULL);
+}
+
+/* Check mode: is there a ufw preflight warning, and does it say want? */
+static bool ufw_warned(const char *want)
+{
+	json_t *r = task("", true);
+	char *w = warnings(r);
+	bool found = strstr(w, "ufw is enabled") && (!want || strstr(w, want));
+
+	cr_assert_str_eq(tu_status(r), "changed", "check mode: %s", dump(r));
+	free(w);
+	json_decref(r);
+	return found;
+}
+
 /* ---- tests ---- */
 
 TestSuite(podman_migrate, .fini = pm_cleanup, .timeout = 240);
@@ -385,6 +439,7 @@ Test(podman_migrate, full_cycle)
 	cr_assert_not_null(strstr(s, "mount '/run/user/1000/podman/podman.sock' in place of"), "%s", s);
 	cr_assert_not_null(strstr(s, "\"published_ports\":[{\"port\":80,\"proto\":\"tcp\"}]"), "%s", s);
 	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 101, "check mode shifted!");
+	cr_assert(link_there(), "check mode disabled the boot restart");
 	cr_assert_neq(access("/run/user/1000", F_OK), 0, "check mode made the runtime dir");
 	cr_assert_neq(access("/home/deploy/.local", F_OK), 0, "check mode touched user storage");
 	cr_assert_neq(access(RECDIR, F_OK), 0, "check mode wrote a record");
@@ -408,11 +463,16 @@ Test(podman_migrate, full_cycle)
 		char *pol = OUT(false, "inspect", "web", "--format", "{{.HostConfig.RestartPolicy.Name}}");
 
 		s = dump(r);
-		if (can)
+		if (can) {
 			cr_assert_str_eq(pol, "no");
-		else
-			cr_assert_not_null(strstr(s, "cannot change the restart policy of an existing "
-						  "container"), "%s", s);
+		} else {
+			/* podman 4.3: the boot restart itself is disabled, and recorded */
+			cr_assert_str_eq(pol, "always");
+			cr_assert_not_null(strstr(s, "disable the rootful podman-restart.service: "
+						  "remove '" BOOT_LINK "'"), "%s", s);
+			cr_assert(!link_there(), "the boot link is still there");
+			cr_assert_eq(access(RECDIR "/podman-restart.json", F_OK), 0);
+		}
 		free(s);
 		free(pol);
 		free(help);
@@ -499,6 +559,8 @@ Test(podman_migrate, full_cycle)
 	free(s);
 	cr_assert_neq(access(RECDIR "/deploy/web.json", F_OK), 0);
 	cr_assert_eq(access(RECDIR "/deploy/web.json.rolled-back", F_OK), 0);
+	cr_assert(link_there(), "rollback did not enable the boot restart again");
+	cr_assert_neq(access(RECDIR "/podman-restart.json", F_OK), 0);
 	r = task("\"state\":\"rolled_back\"", false);
 	assert_status(r, "ok");
 	json_decref(r);
@@ -511,6 +573,14 @@ Test(podman_migrate, port_below_start_fails_and_changes_nothing)
 
 	pm_sandbox(true, 1024);
 	start_web("exec httpd -f -p 80 -h /www");
+	/* check mode warns (the play's sysctl task may come first) and plans on */
+	r = task("", true);
+	assert_status(r, "changed");
+	s = warnings(r);
+	cr_assert_not_null(strstr(s, "not ready yet (a real run would fail on it): 'web' publishes port 80/tcp"),
+			   "%s", s);
+	free(s);
+	json_decref(r);
 	r = task("", false);
 	assert_status(r, "failed");
 	cr_assert_not_null(strstr(tu_msg(r), "port 80/tcp"), "%s", tu_msg(r));
@@ -549,7 +619,7 @@ Test(podman_migrate, ufw_must_allow_ports)
 	start_web("exec httpd -f -p 80 -h /www");
 	tu_write("/etc/ufw/ufw.conf", "ENABLED=yes\n");
 	tu_write("/etc/ufw/user.rules", "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n");
-	r = task("", true);
+	r = task("", false);
 	assert_status(r, "failed");
 	cr_assert_not_null(strstr(tu_msg(r), "ufw is enabled and allows no incoming 80/tcp"), "%s",
 			   tu_msg(r));
@@ -561,11 +631,98 @@ Test(podman_migrate, ufw_must_allow_ports)
 		free(s);
 	}
 	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 101, "failed preflight changed");
+	/* check mode cannot see the play's ufw tasks: it warns and plans on */
+	cr_assert(ufw_warned("not ready yet (a real run would fail on it): ufw is enabled and allows no incoming "
+			     "80/tcp"));
 	tu_write("/etc/ufw/user.rules", "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
 		 "### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n");
-	r = task("", true);
+	/* IPV6=yes in /etc/default/ufw: ufw filters IPv6 from user6.rules too */
+	cr_assert(ufw_warned("80/tcp over IPv6 (IPV6=yes in /etc/default/ufw, no rule in "
+			     "/etc/ufw/user6.rules)"));
+	r = task("", false);
+	assert_status(r, "failed");
+	cr_assert_not_null(strstr(tu_msg(r), "80/tcp over IPv6"), "%s", tu_msg(r));
+	json_decref(r);
+	/* a narrower rule (one source) does not open the port for everyone */
+	tu_write("/etc/ufw/user6.rules", "### tuple ### allow tcp 80 ::/0 any 2001:db8::/32 in\n");
+	cr_assert(ufw_warned("80/tcp over IPv6"));
+	tu_write("/etc/ufw/user6.rules", "### tuple ### allow tcp 22 ::/0 any ::/0 in\n"
+		 "### tuple ### allow tcp 80 ::/0 any ::/0 in\n");
+	cr_assert(!ufw_warned(NULL), "both families allow 80");
+	/* with IPV6=no only the IPv4 rules count */
+	tu_write("/etc/ufw/user6.rules", "");
+	tu_write("/etc/default/ufw", "IPV6=no\nDEFAULT_INPUT_POLICY=\"DROP\"\n");
+	cr_assert(!ufw_warned(NULL), "IPV6=no: user6.rules does not matter");
+	/* a deny for 80 before the allow decides (first match wins) */
+	tu_write("/etc/ufw/user.rules", "### tuple ### deny tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n"
+		 "### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n");
+	cr_assert(ufw_warned("80/tcp"));
+}
+
+/*
+ * podman_chown first (the playbook's order), then the migration: the web
+ * bind mount lies in the registered tree and is not shifted again, and the
+ * rollback leaves it to podman_chown. A rootful container with restart
+ * policy always that stays rootful keeps podman-restart.service enabled.
+ */
+Test(podman_migrate, chown_first_no_double_shift)
+{
+	json_t *r;
+	char *s;
+
+	pm_sandbox(true, 80);
+	start_web("exec httpd -f -p 80 -h /www");
+	cr_assert_eq(PODMAN(false, "run", "-d", "--name", "keeper", "--restart", "always",
+			    "localhost/busybox:latest", "sleep", "100000"), 0);
+	r = tu_task("podman_chown", "{\"path\":\"/opt/containers\",\"user\":\"deploy\"}",
+		    false, false);
 	assert_status(r, "changed");
 	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 100100);
+	cr_assert_eq(owner_of("/opt/containers"), 1000);
+
+	r = task("\"containers\":[\"web\"]", false);
+	assert_status(r, "changed");
+	s = dump(r);
+	cr_assert_not_null(strstr(s, "web: keep the owners under '/opt/containers/web' as they "
+				  "are: '/opt/containers' was shifted for 'deploy' already (by "
+				  "podman_chown)"), "%s", s);
+	cr_assert_null(strstr(s, "shift ownership under"), "%s", s);
+	cr_assert_not_null(strstr(s, "podman-restart.service stays enabled: 'keeper'"), "%s", s);
+	free(s);
+	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 100100, "shifted twice");
+	cr_assert_eq(owner_of("/opt/containers/web/sub/f"), 100100, "shifted twice");
+	cr_assert(link_there(), "disabled although 'keeper' needs it");
+	cr_assert_neq(access(RECDIR "/podman-restart.json", F_OK), 0);
+	cr_assert(wget_ok("hello"), "rootless web does not answer");
+	s = OUT(true, "exec", "web", "stat", "-c", "%u:%g", "/www/sub/f");
+	cr_assert_str_eq(s, "101:101");
+	free(s);
+	{
+		char *rec = tu_read(RECDIR "/deploy/web.json");
+
+		cr_assert_not_null(strstr(rec, "\"shifts\": []"), "%s", rec);
+		cr_assert_not_null(strstr(rec, "\"registered_path\": \"/opt/containers\""), "%s", rec);
+		free(rec);
+	}
+	r = task("\"containers\":[\"web\"]", false);
+	assert_status(r, "ok");
+	json_decref(r);
+
+	/* the migration's rollback leaves the tree to podman_chown */
+	r = task("\"state\":\"rolled_back\"", false);
+	assert_status(r, "changed");
+	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 100100);
+	r = tu_task("podman_chown", "{\"path\":\"/opt/containers\",\"user\":\"deploy\","
+		    "\"state\":\"restored\"}", false, false);
+	assert_status(r, "changed");
+	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 101);
+	cr_assert_eq(owner_of("/opt/containers"), 0);
+	cr_assert(wget_ok("hello"), "rootful web does not answer after rollback");
 }
 
 /* A container that dies under rootless podman: the cutover must undo itself. */
@@ -657,4 +814,62 @@ Test(podman_migrate, bad_arguments)
 	assert_status(r, "failed");
 	cr_assert_not_null(strstr(tu_msg(r), "bogus"), "%s", tu_msg(r));
 	json_decref(r);
+}
+
+/*
+ * Two containers on one bind mount, migrated in two runs: the first
+ * shifts and registers the tree, the second finds it registered and
+ * leaves it. Rolling the first back must not shift the tree under the
+ * second: the tree is handed over, and goes back with the second.
+ */
+Test(podman_migrate, shared_tree_handed_over_at_rollback)
+{
+	json_t *r;
+	char *s;
+
+	pm_sandbox(true, 80);
+	start_web("exec httpd -f -p 80 -h /www");
+	/* stopped: a running rootful one outside the run would refuse the shift */
+	cr_assert_eq(PODMAN(false, "create", "--name", "web2", "-p", "8080:8080", "-v",
+			    "/opt/containers/web:/www:ro", "localhost/busybox:latest", "httpd",
+			    "-f", "-p", "8080", "-h", "/www"), 0);
+	r = task("\"containers\":[\"web\"]", false);
+	assert_status(r, "changed");
+	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 100100);
+	cr_assert_eq(access("/var/lib/muster/shifts/deploy/opt-containers-web.json", F_OK), 0,
+		     "the migration did not register its shift");
+	/* podman_chown will not undo a tree a migrated container uses */
+	r = tu_task("podman_chown", "{\"path\":\"/opt/containers/web\",\"user\":\"deploy\","
+		    "\"state\":\"restored\"}", false, false);
+	assert_status(r, "failed");
+	cr_assert_not_null(strstr(tu_msg(r), "roll that migration back"), "%s", tu_msg(r));
+	json_decref(r);
+	r = task("\"containers\":[\"web2\"]", false);
+	assert_status(r, "changed");
+	s = dump(r);
+	cr_assert_not_null(strstr(s, "web2: keep the owners under '/opt/containers/web' as they "
+				  "are"), "%s", s);
+	free(s);
+	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 100100, "shifted twice");
+	/* the rootful web2 was stopped, so its copy was created stopped: start it */
+	cr_assert_eq(PODMAN(true, "start", "web2"), 0);
+
+	r = task("\"containers\":[\"web\"],\"state\":\"rolled_back\"", false);
+	assert_status(r, "changed");
+	s = dump(r);
+	cr_assert_not_null(strstr(s, "stays shifted: 'web2' of 'deploy' still uses it"), "%s", s);
+	free(s);
+	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 100100, "pulled from under web2");
+	s = OUT(true, "exec", "web2", "stat", "-c", "%u", "/www/index.html");
+	cr_assert_str_eq(s, "101");
+	free(s);
+	r = task("\"containers\":[\"web2\"],\"state\":\"rolled_back\"", false);
+	assert_status(r, "changed");
+	json_decref(r);
+	cr_assert_eq(owner_of("/opt/containers/web/index.html"), 101, "not shifted back at last");
+	cr_assert_neq(access("/var/lib/muster/shifts/deploy/opt-containers-web.json", F_OK), 0);
+	cr_assert(wget_ok("hello"), "rootful web does not answer after both rollbacks");
 }

@@ -301,7 +301,9 @@ Test(podman_host, ufw_missing_ports, .timeout = 20)
 
 	if (stat("/etc/ufw", &st) != 0)
 		cr_skip_test("no /etc/ufw on this machine to hide");
-	tu_sandbox((const char *[]){ "/etc/ufw", NULL });
+	tu_sandbox((const char *[]){ "/etc/ufw", "/etc/default", NULL });
+	tu_write("/etc/default/ufw", "IPV6=no\nDEFAULT_INPUT_POLICY=\"DROP\"\n");
+	tu_write("/etc/ufw/user.rules", "");
 	tu_write("/etc/ufw/ufw.conf", "ENABLED=no\n");
 	cr_assert_null(pm_ufw_missing(ports), "ufw off must not block");
 	tu_write("/etc/ufw/ufw.conf", "# comment\nENABLED=yes\nLOGLEVEL=low\n");
@@ -315,4 +317,16 @@ Test(podman_host, ufw_missing_ports, .timeout = 20)
 		 "### END RULES ###\n");
 	miss = own(pm_ufw_missing(ports));
 	cr_assert(json_equal(miss, load("[\"443/tcp\"]")), "missing: %zu", json_array_size(miss));
+	/* IPV6=yes: user6.rules must let them in too */
+	tu_write("/etc/default/ufw", "IPV6=yes\nDEFAULT_INPUT_POLICY=\"DROP\"\n");
+	tu_write("/etc/ufw/user6.rules", "### tuple ### allow tcp 80 ::/0 any ::/0 in\n");
+	miss = own(pm_ufw_missing(ports));
+	cr_assert_eq(json_array_size(miss), 2, "missing: %s", json_dumps(miss, 0));
+	cr_assert_str_eq(json_string_value(json_array_get(miss, 0)), "443/tcp");
+	cr_assert_str_eq(json_string_value(json_array_get(miss, 1)), "53/udp over IPv6 (IPV6=yes "
+			 "in /etc/default/ufw, no rule in /etc/ufw/user6.rules)");
+	/* an incoming policy of allow lets everything in */
+	tu_write("/etc/default/ufw", "IPV6=yes\nDEFAULT_INPUT_POLICY=\"ACCEPT\"\n");
+	miss = own(pm_ufw_missing(ports));
+	cr_assert_eq(json_array_size(miss), 0);
 }
