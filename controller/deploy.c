@@ -132,7 +132,7 @@ int mu_deploy_read_agent(const char *path, struct mu_buf *out, struct mu_err *e)
 
 	if (fd < 0)
 		return mu_err_sys(e, "cannot open agent '%s'", path);
-	mu_buf_init(out, MU_DEPLOY_MAX_AGENT);
+	mu_buf_init(out, (size_t)MU_DEPLOY_MAX_AGENT);
 	for (;;) {
 		ssize_t got = read(fd, chunk, sizeof(chunk));
 

@@ -65,13 +65,12 @@ int mu_expr_parse(const char *src, struct mu_expr **out, struct mu_err *e)
 	struct mu_err local;
 	struct mu_ex_node *root = NULL;
 	size_t errpos = 0;
-	int r;
 
 	if (!e)
 		e = &local;
 	mu_err_clear(e);
 	*out = NULL;
-	if ((r = parse_expr_src(src, &root, &errpos, e)) != 0)
+	if (parse_expr_src(src, &root, &errpos, e) != 0)
 		return mu_ex_fail_at(e, src, errpos, NULL);
 	*out = mu_xcalloc(1, sizeof(**out));
 	(*out)->src = mu_xstrdup(src);
@@ -230,7 +229,7 @@ int mu_expr_cond(const char *src, const json_t *vars, bool *result, struct mu_er
 		e = &local;
 	mu_err_clear(e);
 	*result = false;
-	if ((r = parse_cond(src, &root, &errpos, e)) != 0)
+	if (parse_cond(src, &root, &errpos, e) != 0)
 		return mu_ex_fail_at(e, src, errpos, NULL);
 	ev.vars = vars;
 	ev.src = src;

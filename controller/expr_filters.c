@@ -210,7 +210,7 @@ int mu_ex_filter_call(struct mu_ex_ev *ev, const struct mu_ex_filter *f, json_t 
 	memset(&a, 0, sizeof(a));
 	if (n > 64)
 		return mu_exf_err(ev, "filter '%s': too many arguments", f->name);
-	if ((r = bind(f, kw, n, slot, ev->e)) != 0)
+	if (bind(f, kw, n, slot, ev->e) != 0)
 		return ev->e->code = MU_E_ARG;
 	a.pos = mu_xcalloc(n + 1, sizeof(*a.pos));
 	a.kw = mu_xcalloc(n + 1, sizeof(*a.kw));

@@ -98,7 +98,8 @@ int mu_ex_bool_value(struct mu_ex_ev *ev, const json_t *v, bool *out)
 		mu_buf_release(&r);
 		return MU_E_ARG;
 	}
-	return mu_exf_err(ev, "cannot convert '%s' to a boolean", mu_ex_typename(v));
+	mu_exf_err(ev, "cannot convert '%s' to a boolean", mu_ex_typename(v));
+	return MU_E_ARG;
 }
 
 static int f_bool(struct mu_ex_ev *ev, json_t *subj, struct mu_ex_args *a, json_t **out)

@@ -349,7 +349,7 @@ static int f_sum(struct mu_ex_ev *ev, json_t *subj, struct mu_ex_args *a, json_t
 
 	if ((r = mu_exf_need_iter(ev, "sum", subj, &l)) != 0)
 		return r;
-	if (start && json_is_array(start)) {
+	if (json_is_array(start)) {
 		/* sum(start=[]) concatenates lists, as in Python */
 		json_t *res = json_copy(start);
 		json_array_foreach(l, n, x) {

@@ -913,7 +913,7 @@ fail:
 int mu_ex_parse_tokens(const char *src, const struct mu_ex_tokens *t,
 		       struct mu_ex_node **out, size_t *errpos, struct mu_err *e)
 {
-	struct mu_err local;
+	struct mu_err local = { 0 };
 	struct parser p = {
 		.src = src, .t = t->t, .n = t->n, .i = 0, .depth = 0,
 		.e = e ? e : &local,

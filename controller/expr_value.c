@@ -109,7 +109,7 @@ void mu_ex_fmt_float(double d, char *buf, size_t size)
 	for (s = tmp; *s && *s != 'e'; s++)
 		if (*s >= '0' && *s <= '9' && nd < (int)sizeof(digits) - 1)
 			digits[nd++] = *s;
-	exp10 = *s == 'e' ? atoi(s + 1) : 0;
+	exp10 = *s == 'e' ? (int)strtol(s + 1, NULL, 10) : 0;
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	digits[nd] = '\0';
@@ -127,7 +127,7 @@ void mu_ex_fmt_float(double d, char *buf, size_t size)
 		mu_buf_addstr(&b, digits);
 	} else {
 		for (int k = 0; k <= exp10; k++)
-			mu_buf_addch(&b, k < nd ? digits[k] : '0');
+			mu_buf_addch(&b, (char)(k < nd ? digits[k] : '0'));
 		mu_buf_addch(&b, '.');
 		if (nd > exp10 + 1)
 			mu_buf_addstr(&b, digits + exp10 + 1);
@@ -629,7 +629,7 @@ void mu_ex_snippet(const char *src, size_t pos, size_t end, char *buf, size_t si
 	}
 	for (size_t i = 0; i < n && k + 4 < size; i++) {
 		char c = src[pos + i];
-		buf[k++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+		buf[k++] = (char)((c == '\n' || c == '\r' || c == '\t') ? ' ' : c);
 	}
 	if (cut && k + 4 < size) {
 		memcpy(buf + k, "...", 3);

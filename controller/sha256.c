@@ -6,11 +6,11 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
-static void to_hex(const unsigned char *md, unsigned n, char *hex)
+static void to_hex(const unsigned char *md, size_t n, char *hex)
 {
 	static const char digits[] = "0123456789abcdef";
 
-	for (unsigned i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}

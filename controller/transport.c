@@ -13,6 +13,7 @@
  */
 #include "transport_int.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ void mu_proc_take_err(struct mu_agent *a, const void *data, size_t n)
 		if (a->err.len >= plen && a->err.len - plen + 1 > a->err_scan)
 			a->err_scan = a->err.len - plen + 1;
 	}
-	if (a->err.len > 2 * MU_STDERR_KEEP) {
+	if (a->err.len > (size_t)2 * MU_STDERR_KEEP) {
 		size_t drop = a->err.len - MU_STDERR_KEEP;
 
 		mu_buf_consume(&a->err, drop);
@@ -117,7 +118,7 @@ static struct mu_agent *proc_new(struct mu_link *l, bool with_prompt)
 	a->status = -1;
 	a->pid = -1;
 	a->in_fd = a->out_fd = a->err_fd = -1;
-	mu_linebuf_init(&a->out, MU_PROTO_MAX_LINE);
+	mu_linebuf_init(&a->out, (size_t)MU_PROTO_MAX_LINE);
 	mu_buf_init(&a->err, 0);
 	if (with_prompt) {
 		unsigned char rnd[8] = { 0 };
@@ -257,11 +258,21 @@ static int64_t start_deadline(const struct mu_link *l)
 static int local_ssh_port(void)
 {
 	const char *s = getenv("SSH_CONNECTION");
-	int port = 0;
+	char *end;
+	long port;
 
-	if (s && sscanf(s, "%*s %*s %*s %d", &port) == 1 && port > 0 && port < 65536)
-		return port;
-	return 0;
+	if (!s)
+		return 0;
+	/* "client_ip client_port server_ip server_port": skip to the fourth */
+	for (int f = 0; f < 3; f++) {
+		s += strspn(s, " \t\n");
+		s += strcspn(s, " \t\n");
+	}
+	errno = 0;
+	port = strtol(s, &end, 10);
+	if (end == s || errno || port <= 0 || port >= 65536)
+		return 0;
+	return (int)port;
 }
 
 static int spawn_local(struct mu_agent *a, const char *sudo_user, struct mu_err *e)
@@ -461,7 +472,7 @@ static int start_once(struct mu_link *l, const char *sudo_user, const char *hex,
 	}
 	if (r)
 		goto out;
-	if ((r = mu_proto_parse(line, len, &msg, e)) != 0) {
+	if (mu_proto_parse(line, len, &msg, e) != 0) {
 		char why[512];
 
 		r = mu_err_set(e, MU_E_PROTO, "the agent on '%s' sent a bad hello: %s",
@@ -596,7 +607,7 @@ int mu_agent_call(struct mu_agent *a, const json_t *task, json_t **reply,
 		agent_kill(a, e ? e->msg : "agent gone");
 		goto out;
 	}
-	if ((r = mu_proto_parse(line, len, &msg, e)) != 0) {
+	if (mu_proto_parse(line, len, &msg, e) != 0) {
 		char why[512];
 
 		r = mu_err_set(e, MU_E_PROTO, "bad reply from the agent on '%s': %s",

@@ -18,8 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 static int local_write(struct mu_agent *a, const void *data, size_t n, struct mu_err *e)
 {
 	const char *p = data;

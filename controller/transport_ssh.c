@@ -53,6 +53,7 @@ static const char *where(const struct mu_link *l, char *buf, size_t n)
 	return buf;
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): libssh's ssh_auth_callback type */
 static int no_passphrase(const char *prompt, char *buf, size_t len, int echo,
 			 int verify, void *userdata)
 {
@@ -522,7 +523,7 @@ static int lost(struct mu_agent *a, struct mu_err *e)
  * each before the next, so an upload costs a window's worth of memory per
  * host rather than a copy of the whole agent.
  */
-#define WRITE_PIECE (64u * 1024u)
+#define WRITE_PIECE 65536u
 #define WRITE_STALL_MS 30000
 
 static int ssh_proc_write(struct mu_agent *a, const void *data, size_t n, struct mu_err *e)

@@ -40,6 +40,7 @@ echo "== lint: cppcheck"
 mkdir -p "$bdir/cppcheck"
 if ! cppcheck --project="$bdir/compile_commands.json" \
 	--file-filter='agent/*' --file-filter='common/*' --file-filter='controller/*' \
+	--file-filter="$PWD/agent/*" --file-filter="$PWD/common/*" --file-filter="$PWD/controller/*" \
 	--enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
 	--suppress=missingIncludeSystem --suppress=readdirCalled \
 	--library=posix --library=scripts/jansson.cfg \

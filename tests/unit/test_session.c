@@ -65,6 +65,13 @@ static void run_agent(const char *input, size_t len, struct run *r)
 	unlink(errpath);
 }
 
+/* Free what run_agent collected. */
+static void run_release(struct run *r)
+{
+	mu_buf_release(&r->out);
+	mu_buf_release(&r->err);
+}
+
 static void run_str(const char *input, struct run *r)
 {
 	run_agent(input, strlen(input), r);
@@ -122,6 +129,7 @@ Test(session, hello_then_one_result_per_task)
 	json_decref(h);
 	json_decref(t1);
 	json_decref(t2);
+	run_release(&r);
 }
 
 Test(session, task_before_hello_is_fatal_with_message)
@@ -137,6 +145,7 @@ Test(session, task_before_hello_is_fatal_with_message)
 			 "protocol error: task before hello");
 	cr_expect(strstr(r.err.buf, "task before hello") != NULL);
 	json_decref(m);
+	run_release(&r);
 }
 
 Test(session, version_mismatch_is_fatal_on_both_sides)
@@ -151,6 +160,7 @@ Test(session, version_mismatch_is_fatal_on_both_sides)
 	cr_expect(strstr(json_string_value(json_object_get(m, "msg")),
 			 "protocol version mismatch") != NULL);
 	json_decref(m);
+	run_release(&r);
 }
 
 Test(session, malformed_json_line)
@@ -163,6 +173,7 @@ Test(session, malformed_json_line)
 	m = line_n(&r, 1);
 	cr_expect(strstr(json_string_value(json_object_get(m, "msg")), "malformed JSON") != NULL);
 	json_decref(m);
+	run_release(&r);
 }
 
 Test(session, unknown_module_and_bad_args_are_failed_results)
@@ -188,6 +199,7 @@ Test(session, unknown_module_and_bad_args_are_failed_results)
 	json_decref(a);
 	json_decref(b);
 	json_decref(c);
+	run_release(&r);
 }
 
 Test(session, ten_megabyte_line_is_refused_not_buffered)
@@ -208,6 +220,7 @@ Test(session, ten_megabyte_line_is_refused_not_buffered)
 	cr_expect(strstr(json_string_value(json_object_get(m, "msg")), "line too long") != NULL,
 		  "%s", r.out.buf);
 	json_decref(m);
+	run_release(&r);
 }
 
 Test(session, stdin_closed_mid_task_exits_cleanly_with_message)
@@ -218,6 +231,7 @@ Test(session, stdin_closed_mid_task_exits_cleanly_with_message)
 	cr_expect_eq(r.status, 2, "status %d", r.status);
 	cr_expect_eq(count_lines(&r), 1, "only the hello: %s", r.out.buf);
 	cr_expect(strstr(r.err.buf, "input ended inside a line") != NULL, "%s", r.err.buf);
+	run_release(&r);
 }
 
 Test(session, eof_between_tasks_is_a_normal_goodbye)
@@ -226,6 +240,7 @@ Test(session, eof_between_tasks_is_a_normal_goodbye)
 
 	run_str(HELLO, &r);
 	cr_expect_eq(r.status, 0);
+	run_release(&r);
 }
 
 Test(session, unknown_message_type)
@@ -239,6 +254,7 @@ Test(session, unknown_message_type)
 	cr_expect_str_eq(json_string_value(json_object_get(m, "msg")),
 			 "protocol error: unknown message type 'dance'");
 	json_decref(m);
+	run_release(&r);
 }
 
 Test(session, task_without_id_or_module)
@@ -253,6 +269,7 @@ Test(session, task_without_id_or_module)
 	cr_expect_str_eq(json_string_value(json_object_get(b, "msg")), "task has no string 'module'");
 	json_decref(a);
 	json_decref(b);
+	run_release(&r);
 }
 
 Test(session, agent_is_static)
