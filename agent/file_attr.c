@@ -9,17 +9,8 @@
 #include <unistd.h>
 
 #include "module.h"
+#include "mu_str.h"
 #include "users.h"
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
 
 int mu_fattr_init(struct mu_fattr *a, const char *owner, const char *group,
 		  const char *mode, struct mu_err *e)
@@ -28,7 +19,7 @@ int mu_fattr_init(struct mu_fattr *a, const char *owner, const char *group,
 
 	memset(a, 0, sizeof(*a));
 	if (owner) {
-		if (all_digits(owner)) {
+		if (mu_str_all_digits(owner)) {
 			a->uid = (uid_t)strtoul(owner, NULL, 10);
 		} else {
 			struct mu_user u;
@@ -134,7 +125,7 @@ void mu_fattr_group_label(gid_t gid, char *buf, size_t len)
 	char name[128];
 
 	mu_group_name(gid, name, sizeof(name));
-	if (strcmp(name, "") != 0 && !all_digits(name))
+	if (strcmp(name, "") != 0 && !mu_str_all_digits(name))
 		snprintf(buf, len, "%s (%u)", name, (unsigned)gid);
 	else
 		snprintf(buf, len, "%u", (unsigned)gid);

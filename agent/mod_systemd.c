@@ -145,12 +145,6 @@ static char *link_path(const struct sd *sd, const char *dir, const char *name)
 	return mu_xasprintf("%s/%s/%s", sd->paths.config, dir, name);
 }
 
-static void trim_end(struct mu_buf *b)
-{
-	while (b->len && (b->buf[b->len - 1] == '\n' || b->buf[b->len - 1] == ' '))
-		b->buf[--b->len] = '\0';
-}
-
 /* ---- talking to a running manager ---- */
 
 /*
@@ -250,7 +244,7 @@ static int online_check(struct mu_task *t, struct sd *sd, struct mu_result *r)
 
 		rc = ctl_run(sd, args, CTL_ACTION_TIMEOUT, NULL, &err, &e);
 		if (rc != 0) {
-			trim_end(&err);
+			mu_buf_rtrim(&err, "\n ");
 			rc = mu_result_fail(r, MU_E_EXEC, "systemd_service: daemon-reload failed: %s",
 					    rc < 0 ? e.msg : err.buf);
 			goto out;
@@ -265,7 +259,7 @@ static int online_check(struct mu_task *t, struct sd *sd, struct mu_result *r)
 		goto out;
 	}
 	if (!enabled_state[0] || strcmp(enabled_state, "not-found") == 0) {
-		trim_end(&err);
+		mu_buf_rtrim(&err, "\n ");
 		rc = mu_result_fail(r, MU_E_NOTFOUND, "unit '%s' not found by the %s manager%s%s",
 				    sd->unit, sd->user_scope ? "user" : "system",
 				    err.len ? ": " : "", err.buf);
@@ -872,7 +866,7 @@ static int apply_ctl(struct sd *sd, const struct step *s, struct mu_result *r)
 	struct mu_err e = { 0 };
 	int rc = ctl_run(sd, args, CTL_ACTION_TIMEOUT, NULL, &err, &e);
 
-	trim_end(&err);
+	mu_buf_rtrim(&err, "\n ");
 	if (rc < 0)
 		rc = mu_result_fail(r, rc, "systemd_service: %s", e.msg);
 	else if (rc > 0)

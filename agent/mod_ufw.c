@@ -836,10 +836,10 @@ static int verify(struct mu_result *r, const struct ufw_plan *plan, const char *
 	return rc;
 }
 
+/* ufw's output as one line, for a message. */
 static void trim(struct mu_buf *b)
 {
-	while (b->len && (b->buf[b->len - 1] == '\n' || b->buf[b->len - 1] == ' '))
-		b->buf[--b->len] = '\0';
+	mu_buf_rtrim(b, "\n ");
 	for (size_t i = 0; i < b->len; i++)
 		if (b->buf[i] == '\n')
 			b->buf[i] = ' ';

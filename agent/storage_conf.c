@@ -15,6 +15,7 @@
 
 #include "fileio.h"
 #include "mu_buf.h"
+#include "mu_str.h"
 
 #define CONF_MAX ((size_t)1024 * 1024)
 
@@ -80,23 +81,11 @@ static bool parse_string(const char *s, struct mu_buf *out)
 	return *s == q;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 int mu_toml_get_string(const char *path, const char *table, const char *key,
 		       char **out, struct mu_err *e)
 {
 	struct mu_buf text = MU_BUF_INIT;
-	char *line, *next;
+	char *line, *rest;
 	char cur[128] = "";
 	int depth = 0;
 	int lineno = 0;
@@ -106,18 +95,15 @@ int mu_toml_get_string(const char *path, const char *table, const char *key,
 	if ((r = mu_file_read(path, &text, CONF_MAX, e)) != 0)
 		goto out;
 	r = MU_E_NOTFOUND;
-	for (line = text.buf; line && *line; line = next) {
+	for (rest = text.buf; (line = mu_str_line(&rest));) {
 		char *l, *eq, *k;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
 		lineno++;
 		if (depth > 0) {  /* inside a multi-line array */
 			depth = bracket_depth(line, depth);
 			continue;
 		}
-		l = trim(line);
+		l = mu_str_trim(line);
 		if (!*l || *l == '#')
 			continue;
 		if (*l == '[') {
@@ -126,14 +112,14 @@ int mu_toml_get_string(const char *path, const char *table, const char *key,
 
 			if (end) {
 				*end = '\0';
-				snprintf(cur, sizeof(cur), "%s", trim(name));
+				snprintf(cur, sizeof(cur), "%s", mu_str_trim(name));
 			}
 			continue;
 		}
 		if (!(eq = strchr(l, '=')))
 			continue;
 		*eq = '\0';
-		k = trim(l);
+		k = mu_str_trim(l);
 		if (k[0] == '"' || k[0] == '\'') {  /* a quoted key: "graphroot" */
 			size_t n = strlen(k);
 
@@ -143,7 +129,7 @@ int mu_toml_get_string(const char *path, const char *table, const char *key,
 			}
 		}
 		{
-			char *v = trim(eq + 1);
+			char *v = mu_str_trim(eq + 1);
 
 			depth = bracket_depth(v, 0);
 			if (strcmp(cur, table) != 0 || strcmp(k, key) != 0)

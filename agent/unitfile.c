@@ -17,6 +17,7 @@
 
 #include "fileio.h"
 #include "mu_buf.h"
+#include "mu_str.h"
 
 #define UNIT_NAME_MAX 255
 #define UNIT_FILE_MAX ((size_t)1024 * 1024)
@@ -297,23 +298,11 @@ static void add_words(struct mu_unit_list *l, const char *v)
 	}
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 int mu_unit_install_parse(const char *text, struct mu_unit_install *out,
 			  struct mu_err *e)
 {
 	char *copy = mu_xstrdup(text);
-	char *line = copy;
+	char *rest = copy, *line;
 	bool in_install = false;
 
 	(void)e;
@@ -324,15 +313,10 @@ int mu_unit_install_parse(const char *text, struct mu_unit_install *out,
 			s[0] = ' ';
 			s[1] = ' ';
 		}
-	while (line && *line) {
-		char *nl = strchr(line, '\n');
-		char *l, *eq, *key, *val;
+	while ((line = mu_str_line(&rest))) {
+		char *l = mu_str_trim(line), *eq, *key, *val;
 		struct mu_unit_list *dst = NULL;
 
-		if (nl)
-			*nl = '\0';
-		l = trim(line);
-		line = nl ? nl + 1 : NULL;
 		if (!*l || *l == '#' || *l == ';')
 			continue;
 		if (*l == '[') {
@@ -342,8 +326,8 @@ int mu_unit_install_parse(const char *text, struct mu_unit_install *out,
 		if (!in_install || !(eq = strchr(l, '=')))
 			continue;
 		*eq = '\0';
-		key = trim(l);
-		val = trim(eq + 1);
+		key = mu_str_trim(l);
+		val = mu_str_trim(eq + 1);
 		if (strcmp(key, "WantedBy") == 0)
 			dst = &out->wanted_by;
 		else if (strcmp(key, "RequiredBy") == 0)

@@ -7,19 +7,10 @@
 #include <string.h>
 
 #include "mu_buf.h"
+#include "mu_str.h"
 
 const char *mu_passwd_file = "/etc/passwd";
 const char *mu_group_file = "/etc/group";
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
 
 /* Split a line on ':' into at most max fields, in place. */
 static int split_fields(char *line, char **f, int max)
@@ -37,21 +28,55 @@ static int split_fields(char *line, char **f, int max)
 	return n;
 }
 
+/* One of the ':'-separated files, read a line at a time. */
+struct colon_file {
+	FILE *fp;
+	char *line;
+	size_t cap;
+	char *f[7];
+	int n; /* fields of the current line in f */
+};
+
+/* 0, or -1 with errno set when path cannot be opened. */
+static int cf_open(struct colon_file *cf, const char *path)
+{
+	memset(cf, 0, sizeof(*cf));
+	cf->fp = fopen(path, "re");
+	return cf->fp ? 0 : -1;
+}
+
+/* Split the next line into at most max (<= 7) fields, passing over lines
+ * that start with '#' when skip_comments; false at the end of the file. */
+static bool cf_next(struct colon_file *cf, int max, bool skip_comments)
+{
+	while (getline(&cf->line, &cf->cap, cf->fp) > 0) {
+		if (skip_comments && cf->line[0] == '#')
+			continue;
+		cf->n = split_fields(cf->line, cf->f, max);
+		return true;
+	}
+	return false;
+}
+
+static void cf_close(struct colon_file *cf)
+{
+	free(cf->line);
+	fclose(cf->fp);
+}
+
 static int passwd_find(const char *name, uid_t uid, bool by_uid,
 		       struct mu_user *out, struct mu_err *e)
 {
-	FILE *fp = fopen(mu_passwd_file, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	struct colon_file cf;
 	int r = MU_E_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
-	if (!fp)
+	if (cf_open(&cf, mu_passwd_file) != 0)
 		return mu_err_sys(e, "cannot open '%s'", mu_passwd_file);
-	while (getline(&line, &cap, fp) > 0) {
-		char *f[7];
+	while (cf_next(&cf, 7, true)) {
+		char **f = cf.f;
 
-		if (line[0] == '#' || split_fields(line, f, 7) < 7)
+		if (cf.n < 7)
 			continue;
 		if (by_uid ? (uid_t)strtoul(f[2], NULL, 10) != uid : strcmp(f[0], name) != 0)
 			continue;
@@ -63,8 +88,7 @@ static int passwd_find(const char *name, uid_t uid, bool by_uid,
 		r = 0;
 		break;
 	}
-	free(line);
-	fclose(fp);
+	cf_close(&cf);
 	if (r) {
 		if (by_uid)
 			return mu_err_set(e, MU_E_NOTFOUND, "no user with uid %u in '%s'",
@@ -77,7 +101,7 @@ static int passwd_find(const char *name, uid_t uid, bool by_uid,
 
 int mu_user_get(const char *name, struct mu_user *out, struct mu_err *e)
 {
-	if (all_digits(name))
+	if (mu_str_all_digits(name))
 		return passwd_find(NULL, (uid_t)strtoul(name, NULL, 10), true, out, e);
 	return passwd_find(name, 0, false, out, e);
 }
@@ -97,29 +121,23 @@ void mu_user_release(struct mu_user *u)
 
 int mu_group_gid(const char *name, gid_t *out, struct mu_err *e)
 {
-	FILE *fp;
-	char *line = NULL;
-	size_t cap = 0;
+	struct colon_file cf;
 	int r = MU_E_NOTFOUND;
 
-	if (all_digits(name)) {
+	if (mu_str_all_digits(name)) {
 		*out = (gid_t)strtoul(name, NULL, 10);
 		return 0;
 	}
-	fp = fopen(mu_group_file, "re");
-	if (!fp)
+	if (cf_open(&cf, mu_group_file) != 0)
 		return mu_err_sys(e, "cannot open '%s'", mu_group_file);
-	while (getline(&line, &cap, fp) > 0) {
-		char *f[4];
-
-		if (split_fields(line, f, 4) < 3 || strcmp(f[0], name) != 0)
+	while (cf_next(&cf, 4, false)) {
+		if (cf.n < 3 || strcmp(cf.f[0], name) != 0)
 			continue;
-		*out = (gid_t)strtoul(f[2], NULL, 10);
+		*out = (gid_t)strtoul(cf.f[2], NULL, 10);
 		r = 0;
 		break;
 	}
-	free(line);
-	fclose(fp);
+	cf_close(&cf);
 	if (r)
 		return mu_err_set(e, MU_E_NOTFOUND, "no such group '%s' in '%s'",
 				  name, mu_group_file);
@@ -128,45 +146,37 @@ int mu_group_gid(const char *name, gid_t *out, struct mu_err *e)
 
 void mu_group_name(gid_t gid, char *buf, size_t len)
 {
-	FILE *fp = fopen(mu_group_file, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	struct colon_file cf;
 
 	snprintf(buf, len, "%u", (unsigned)gid);
-	if (!fp)
+	if (cf_open(&cf, mu_group_file) != 0)
 		return;
-	while (getline(&line, &cap, fp) > 0) {
-		char *f[4];
-
-		if (split_fields(line, f, 4) >= 3 &&
-		    (gid_t)strtoul(f[2], NULL, 10) == gid) {
-			snprintf(buf, len, "%s", f[0]);
+	while (cf_next(&cf, 4, false)) {
+		if (cf.n >= 3 && (gid_t)strtoul(cf.f[2], NULL, 10) == gid) {
+			snprintf(buf, len, "%s", cf.f[0]);
 			break;
 		}
 	}
-	free(line);
-	fclose(fp);
+	cf_close(&cf);
 }
 
 int mu_user_groups(const char *user, gid_t primary, gid_t *groups, int *n)
 {
-	FILE *fp = fopen(mu_group_file, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	struct colon_file cf;
 	int cnt = 0;
 
 	if (*n > 0)
 		groups[cnt++] = primary;
-	if (!fp) {
+	if (cf_open(&cf, mu_group_file) != 0) {
 		*n = cnt;
 		return 0;
 	}
-	while (cnt < *n && getline(&line, &cap, fp) > 0) {
-		char *f[4];
+	while (cnt < *n && cf_next(&cf, 4, false)) {
+		char **f = cf.f;
 		char *m;
 		char *save = NULL;
 
-		if (split_fields(line, f, 4) < 4)
+		if (cf.n < 4)
 			continue;
 		for (m = strtok_r(f[3], ",", &save); m; m = strtok_r(NULL, ",", &save)) {
 			gid_t g = (gid_t)strtoul(f[2], NULL, 10);
@@ -177,8 +187,7 @@ int mu_user_groups(const char *user, gid_t primary, gid_t *groups, int *n)
 			}
 		}
 	}
-	free(line);
-	fclose(fp);
+	cf_close(&cf);
 	*n = cnt;
 	return 0;
 }
@@ -186,22 +195,20 @@ int mu_user_groups(const char *user, gid_t primary, gid_t *groups, int *n)
 int mu_subid_range(const char *file, const struct mu_user *u,
 		   unsigned long *start, unsigned long *count, struct mu_err *e)
 {
-	FILE *fp = fopen(file, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	struct colon_file cf;
 	char uidstr[32];
 	int r = MU_E_NOTFOUND;
 
-	if (!fp) {
+	if (cf_open(&cf, file) != 0) {
 		if (errno == ENOENT)
 			return mu_err_set(e, MU_E_NOTFOUND, "'%s' does not exist", file);
 		return mu_err_sys(e, "cannot open '%s'", file);
 	}
 	snprintf(uidstr, sizeof(uidstr), "%u", (unsigned)u->uid);
-	while (getline(&line, &cap, fp) > 0) {
-		char *f[3];
+	while (cf_next(&cf, 3, true)) {
+		char **f = cf.f;
 
-		if (line[0] == '#' || split_fields(line, f, 3) < 3)
+		if (cf.n < 3)
 			continue;
 		if (strcmp(f[0], u->name) != 0 && strcmp(f[0], uidstr) != 0)
 			continue;
@@ -210,8 +217,7 @@ int mu_subid_range(const char *file, const struct mu_user *u,
 		r = 0;
 		break;
 	}
-	free(line);
-	fclose(fp);
+	cf_close(&cf);
 	if (r)
 		return mu_err_set(e, MU_E_NOTFOUND, "user '%s' has no range in '%s'",
 				  u->name, file);

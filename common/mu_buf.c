@@ -188,3 +188,10 @@ void mu_buf_consume(struct mu_buf *b, size_t n)
 	b->len -= n;
 	b->buf[b->len] = '\0';
 }
+
+void mu_buf_rtrim(struct mu_buf *b, const char *chars)
+{
+	/* strchr finds chars' own terminator for a NUL byte: stop there. */
+	while (b->len && b->buf[b->len - 1] && strchr(chars, b->buf[b->len - 1]))
+		b->buf[--b->len] = '\0';
+}

@@ -38,6 +38,9 @@ int mu_buf_vaddf(struct mu_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes. */
 void mu_buf_consume(struct mu_buf *b, size_t n);
+/* Drop trailing bytes that are any of chars (e.g. "\n " after a command's
+ * output). */
+void mu_buf_rtrim(struct mu_buf *b, const char *chars);
 
 /* malloc wrappers that abort on failure: allocation failure is fatal. */
 void *mu_xmalloc(size_t n);

@@ -94,21 +94,6 @@ int pb_node_strlist(const struct mu_ynode *n, const char *key, json_t **out,
 	return 0;
 }
 
-/* Ansible's loader (PyYAML) reads these, and only these, as booleans:
- * YAML 1.1's y/n stay strings there, so a list [x, y, z] stays letters. */
-static bool ansible_bool(const char *s, bool *out)
-{
-	static const char *const words[] = {
-		"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
-		"false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-	};
-
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcmp(s, words[i]) == 0)
-			return mu_yaml_truthy(s, out);
-	return false;
-}
-
 #define VARS_MAX_NODES (1u << 20)
 #define VARS_MAX_DEPTH 128
 
@@ -125,7 +110,7 @@ static json_t *vars_json(const struct mu_ynode *n, size_t *budget, int depth, st
 	}
 	(*budget)--;
 	if (n->type == MU_Y_SCALAR) {
-		if (n->style == MU_YS_PLAIN && !n->tag && ansible_bool(n->value, &b))
+		if (n->style == MU_YS_PLAIN && !n->tag && mu_yaml_plain_bool(n->value, &b))
 			return json_boolean(b);
 		return mu_ynode_to_json(n, 0, e);
 	}

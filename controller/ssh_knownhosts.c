@@ -91,79 +91,98 @@ static char *lookup_name(const char *host, int port)
 	return lookup;
 }
 
-int mu_known_hosts_revoked(const char *file, const char *host, int port,
-			   const char *key_b64, struct mu_err *e)
+/*
+ * Call visit for each line of file (writable, with its number and the
+ * lookup name for host:port) until it returns true. A missing file has no
+ * lines; returns 0, or MU_E_SYS with e set when file cannot be read.
+ */
+static int kh_scan(const char *file, const char *host, int port,
+		   bool (*visit)(char *line, int lineno, const char *lookup, void *ctx),
+		   void *ctx, struct mu_err *e)
 {
-	FILE *f = NULL;
+	FILE *f = fopen(file, "re");
 	char *line = NULL;
 	size_t cap = 0;
-	char *lookup = NULL;
+	char *lookup;
 	int lineno = 0;
-	int found = 0;
 
-	f = fopen(file, "re");
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
 		return mu_err_sys(e, "cannot read known hosts '%s'", file);
 	}
 	lookup = lookup_name(host, port);
-	while (!found && getline(&line, &cap, f) >= 0) {
-		char *fld[4];
-
-		lineno++;
-		if (split_fields(line, fld, 4) == 4 && strcmp(fld[0], "@revoked") == 0 &&
-		    strcmp(fld[3], key_b64) == 0 && mu_known_hosts_field_matches(fld[1], lookup))
-			found = lineno;
-	}
+	while (getline(&line, &cap, f) >= 0)
+		if (visit(line, ++lineno, lookup, ctx))
+			break;
 	free(line);
 	free(lookup);
 	fclose(f);
-	return found;
+	return 0;
+}
+
+struct revoked_scan {
+	const char *key_b64;
+	int found; /* line number, 0 while none */
+};
+
+static bool revoked_visit(char *line, int lineno, const char *lookup, void *ctx)
+{
+	struct revoked_scan *s = ctx;
+	char *fld[4];
+
+	if (split_fields(line, fld, 4) == 4 && strcmp(fld[0], "@revoked") == 0 &&
+	    strcmp(fld[3], s->key_b64) == 0 && mu_known_hosts_field_matches(fld[1], lookup))
+		s->found = lineno;
+	return s->found != 0;
+}
+
+int mu_known_hosts_revoked(const char *file, const char *host, int port,
+			   const char *key_b64, struct mu_err *e)
+{
+	struct revoked_scan s = { key_b64, 0 };
+	int r = kh_scan(file, host, port, revoked_visit, &s, e);
+
+	return r ? r : s.found;
+}
+
+struct find_scan {
+	struct mu_kh_entry *found;
+	int max;
+	int n; /* entries seen, even past max */
+};
+
+static bool find_visit(char *line, int lineno, const char *lookup, void *ctx)
+{
+	struct find_scan *s = ctx;
+	char *field = line + strspn(line, " \t");
+	char *type;
+	size_t flen = strcspn(field, " \t\r\n");
+
+	if (flen == 0 || field[0] == '#' || field[flen] == '\0')
+		return false;
+	/* @revoked and @cert-authority lines are not plain host keys. */
+	if (field[0] == '@')
+		return false;
+	field[flen] = '\0';
+	type = field + flen + 1;
+	type += strspn(type, " \t");
+	type[strcspn(type, " \t\r\n")] = '\0';
+	if (!*type || !mu_known_hosts_field_matches(field, lookup))
+		return false;
+	if (s->n < s->max) {
+		s->found[s->n].line = lineno;
+		snprintf(s->found[s->n].keytype, sizeof(s->found[s->n].keytype), "%s", type);
+	}
+	s->n++;
+	return false;
 }
 
 int mu_known_hosts_find(const char *file, const char *host, int port,
 			struct mu_kh_entry *found, int max, struct mu_err *e)
 {
-	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	char *lookup = NULL;
-	int lineno = 0;
-	int n = 0;
+	struct find_scan s = { found, max, 0 };
+	int r = kh_scan(file, host, port, find_visit, &s, e);
 
-	f = fopen(file, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return mu_err_sys(e, "cannot read known hosts '%s'", file);
-	}
-	lookup = lookup_name(host, port);
-	while (getline(&line, &cap, f) >= 0) {
-		char *field = line + strspn(line, " \t");
-		char *type;
-		size_t flen = strcspn(field, " \t\r\n");
-
-		lineno++;
-		if (flen == 0 || field[0] == '#' || field[flen] == '\0')
-			continue;
-		/* @revoked and @cert-authority lines are not plain host keys. */
-		if (field[0] == '@')
-			continue;
-		field[flen] = '\0';
-		type = field + flen + 1;
-		type += strspn(type, " \t");
-		type[strcspn(type, " \t\r\n")] = '\0';
-		if (!*type || !mu_known_hosts_field_matches(field, lookup))
-			continue;
-		if (n < max) {
-			found[n].line = lineno;
-			snprintf(found[n].keytype, sizeof(found[n].keytype), "%s", type);
-		}
-		n++;
-	}
-	free(line);
-	free(lookup);
-	fclose(f);
-	return n;
+	return r ? r : s.n;
 }

@@ -269,7 +269,9 @@ int mu_template_render_str(const char *src, const json_t *vars, char **out, stru
 	return 0;
 }
 
-int mu_template_check_col(const char *src, int *col, struct mu_err *e)
+/* Parse only. The column of an error goes to *col, or when col is NULL
+ * into the message (" at column N"). */
+static int check_at(const char *src, int *col, struct mu_err *e)
 {
 	struct mu_err local;
 	struct tmpl t = { NULL, 0, 0 };
@@ -284,25 +286,20 @@ int mu_template_check_col(const char *src, int *col, struct mu_err *e)
 	r = tmpl_parse(src, &t, &errpos, e);
 	tmpl_release(&t);
 	if (r != 0)
-		return mu_ex_fail_at(e, src, errpos, col ? col : &(int){ 0 });
+		return mu_ex_fail_at(e, src, errpos, col);
 	return 0;
+}
+
+int mu_template_check_col(const char *src, int *col, struct mu_err *e)
+{
+	int ignored;
+
+	return check_at(src, col ? col : &ignored, e);
 }
 
 int mu_template_check(const char *src, struct mu_err *e)
 {
-	struct mu_err local;
-	struct tmpl t = { NULL, 0, 0 };
-	size_t errpos = 0;
-	int r;
-
-	if (!e)
-		e = &local;
-	mu_err_clear(e);
-	r = tmpl_parse(src, &t, &errpos, e);
-	tmpl_release(&t);
-	if (r != 0)
-		return mu_ex_fail_at(e, src, errpos, NULL);
-	return 0;
+	return check_at(src, NULL, e);
 }
 
 /* "path: message" for errors inside a deep value. */
@@ -387,7 +384,8 @@ fail:
 	return r;
 }
 
-int mu_template_render_deep(const json_t *in, const json_t *vars, json_t **out, struct mu_err *e)
+/* deep() from the top of a value; out NULL checks only. */
+static int deep_top(const json_t *in, const json_t *vars, json_t **out, struct mu_err *e)
 {
 	struct mu_err local;
 	struct mu_buf path = MU_BUF_INIT;
@@ -396,22 +394,19 @@ int mu_template_render_deep(const json_t *in, const json_t *vars, json_t **out, 
 	if (!e)
 		e = &local;
 	mu_err_clear(e);
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	r = deep(in, vars, out, &path, e);
 	mu_buf_release(&path);
 	return r;
 }
 
+int mu_template_render_deep(const json_t *in, const json_t *vars, json_t **out, struct mu_err *e)
+{
+	return deep_top(in, vars, out, e);
+}
+
 int mu_template_check_deep(const json_t *in, struct mu_err *e)
 {
-	struct mu_err local;
-	struct mu_buf path = MU_BUF_INIT;
-	int r;
-
-	if (!e)
-		e = &local;
-	mu_err_clear(e);
-	r = deep(in, NULL, NULL, &path, e);
-	mu_buf_release(&path);
-	return r;
+	return deep_top(in, NULL, NULL, e);
 }

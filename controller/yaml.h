@@ -124,4 +124,12 @@ json_t *mu_ynode_to_json(const struct mu_ynode *n, unsigned flags, struct mu_err
  */
 bool mu_yaml_truthy(const char *s, bool *out);
 
+/*
+ * Recognise the booleans of a plain scalar as Ansible's loader reads them:
+ * yes/no, true/false, on/off, each only as lower, Title or UPPER case (not
+ * y/n, t/f or 1/0). The rule of MU_YJ_BOOL and of playbook vars. Returns
+ * false (and leaves *out alone) when s is none of them. out may be NULL.
+ */
+bool mu_yaml_plain_bool(const char *s, bool *out);
+
 #endif

@@ -114,13 +114,14 @@ bool mu_yaml_truthy(const char *s, bool *out)
 }
 
 /* YAML 1.1 spells booleans in one of three cases only; `1`/`0` are ints. */
-static bool plain_bool(const char *s, bool *out)
+bool mu_yaml_plain_bool(const char *s, bool *out)
 {
 	static const char *const words[] = {
 		"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
 		"false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
 	};
-	/* Not y/n: Ansible's loader (PyYAML) keeps them as strings. */
+	/* Not y/n: Ansible's loader (PyYAML) keeps them as strings, so a list
+	 * [x, y, z] stays letters. */
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(s, words[i]) == 0)
@@ -232,7 +233,7 @@ static json_t *scalar_to_json(const struct mu_ynode *n, unsigned flags, struct m
 		return json_null();
 	if (plain_int(n->value, &i))
 		return json_integer(i);
-	if ((flags & MU_YJ_BOOL) && plain_bool(n->value, &b))
+	if ((flags & MU_YJ_BOOL) && mu_yaml_plain_bool(n->value, &b))
 		return json_boolean(b);
 	return json_stringn_nocheck(n->value, n->len);
 }

@@ -103,6 +103,26 @@ static void expect(json_t *reply, const char *status)
 	cr_expect_str_eq(tu_status(reply), status, "msg: %s", tu_msg(reply));
 }
 
+/* Run one task (not in check mode, SSH on port 22) and expect status. */
+static void run_expect(const char *args, const char *status)
+{
+	json_t *r = ufw(args, false, 22);
+
+	expect(r, status);
+	json_decref(r);
+}
+
+/* Run one task with the SSH session on port and expect it to fail with a
+ * message holding msg. */
+static void run_fails(const char *args, int port, const char *msg)
+{
+	json_t *r = ufw(args, false, port);
+
+	expect(r, "failed");
+	cr_expect(strstr(tu_msg(r), msg), "%s", tu_msg(r));
+	json_decref(r);
+}
+
 #define V4_80 "### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in"
 #define V6_80 "### tuple ### allow tcp 80 ::/0 any ::/0 in"
 
@@ -263,28 +283,20 @@ Test(ufw, enable_after_allowing_ssh_port)
 	expect(r, "ok");
 	json_decref(r);
 	/* Removing the rule that lets the session in is refused too. */
-	r = ufw("{\"rule\":\"allow\",\"port\":2222,\"proto\":\"tcp\",\"delete\":true}", false, 2222);
-	expect(r, "failed");
-	cr_expect(strstr(tu_msg(r), "refusing to delete the rule that allows it"), "%s", tu_msg(r));
-	json_decref(r);
+	run_fails("{\"rule\":\"allow\",\"port\":2222,\"proto\":\"tcp\",\"delete\":true}",
+		  2222, "refusing to delete the rule that allows it");
 	cr_expect(file_has("/etc/ufw/user.rules", "allow tcp 2222 0.0.0.0/0"));
 }
 
 Test(ufw, rule_and_enable_in_one_task)
 {
-	json_t *r;
-
 	ufw_sandbox();
 	/* The task's own rule counts: it runs before the firewall comes up. */
-	r = ufw("{\"rule\":\"limit\",\"port\":\"ssh\",\"state\":\"enabled\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"rule\":\"limit\",\"port\":\"ssh\",\"state\":\"enabled\"}", "changed");
 	cr_expect(file_has("/etc/ufw/user.rules", "limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in"));
 	cr_expect(file_has("/etc/ufw/user6.rules", "limit tcp 22 ::/0 any ::/0 in"));
 	cr_expect_eq(tu_sh("ufw status | grep -q '^Status: active'"), 0);
-	r = ufw("{\"rule\":\"limit\",\"port\":\"ssh\",\"state\":\"enabled\"}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
+	run_expect("{\"rule\":\"limit\",\"port\":\"ssh\",\"state\":\"enabled\"}", "ok");
 }
 
 Test(ufw, allow_80_is_idempotent)
@@ -335,13 +347,9 @@ Test(ufw, both_families_are_compared)
 	cr_expect(changes_have(r, "add ipv6 rule"), "the missing IPv6 rule is seen");
 	cr_expect_not(changes_have(r, "ipv4"), "the IPv4 rule is already there");
 	json_decref(r);
-	r = ufw("{\"rule\":\"allow\",\"port\":80,\"proto\":\"tcp\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":80,\"proto\":\"tcp\"}", "changed");
 	cr_expect(file_has("/etc/ufw/user6.rules", V6_80));
-	r = ufw("{\"rule\":\"allow\",\"port\":80,\"proto\":\"tcp\"}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":80,\"proto\":\"tcp\"}", "ok");
 	/* An IPv6 source makes an IPv6-only rule. */
 	r = ufw("{\"rule\":\"allow\",\"from\":\"2001:db8::/32\",\"port\":53,\"proto\":\"udp\"}",
 		false, 22);
@@ -356,49 +364,30 @@ Test(ufw, port_ranges)
 	json_t *r;
 
 	ufw_sandbox();
-	r = ufw("{\"rule\":\"allow\",\"port\":\"8000:8010\",\"proto\":\"tcp\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":\"8000:8010\",\"proto\":\"tcp\"}", "changed");
 	cr_expect(file_has("/etc/ufw/user.rules", "allow tcp 8000:8010 0.0.0.0/0 any 0.0.0.0/0 in"));
 	cr_expect(file_has("/etc/ufw/user6.rules", "allow tcp 8000:8010 ::/0 any ::/0 in"));
-	r = ufw("{\"rule\":\"allow\",\"port\":\"8000:8010\",\"proto\":\"tcp\"}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":\"8000:8010\",\"proto\":\"tcp\"}", "ok");
 
 	r = ufw("{\"rule\":\"allow\",\"port\":\"8000-8010\",\"proto\":\"tcp\"}", false, 22);
 	expect(r, "failed");
 	cr_expect(strstr(tu_msg(r), "'8000:8010'"), "suggests the colon form: %s", tu_msg(r));
 	json_decref(r);
-	r = ufw("{\"rule\":\"allow\",\"port\":\"8000:8010\"}", false, 22);
-	expect(r, "failed");
-	cr_expect(strstr(tu_msg(r), "only with proto tcp or udp"), "%s", tu_msg(r));
-	json_decref(r);
-	r = ufw("{\"rule\":\"allow\",\"port\":\"8000:8010\",\"protocol\":\"any\"}", false, 22);
-	expect(r, "failed");
-	cr_expect(strstr(tu_msg(r), "only with proto tcp or udp"), "%s", tu_msg(r));
-	json_decref(r);
+	run_fails("{\"rule\":\"allow\",\"port\":\"8000:8010\"}", 22, "only with proto tcp or udp");
+	run_fails("{\"rule\":\"allow\",\"port\":\"8000:8010\",\"protocol\":\"any\"}",
+		  22, "only with proto tcp or udp");
 }
 
 Test(ufw, service_names)
 {
-	json_t *r;
-
 	ufw_sandbox();
-	r = ufw("{\"rule\":\"allow\",\"port\":\"http\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":\"http\"}", "changed");
 	cr_expect(file_has("/etc/ufw/user.rules", V4_80), "http is 80/tcp");
-	r = ufw("{\"rule\":\"allow\",\"port\":\"http\"}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
-	r = ufw("{\"rule\":\"allow\",\"port\":\"no-such-service\"}", false, 22);
-	expect(r, "failed");
-	cr_expect(strstr(tu_msg(r), "unknown service 'no-such-service'"), "%s", tu_msg(r));
-	json_decref(r);
-	r = ufw("{\"rule\":\"allow\",\"port\":\"http\",\"comment\":\"it's\"}", false, 22);
-	expect(r, "failed");
-	cr_expect(strstr(tu_msg(r), "'comment' may not hold a single quote"), "%s", tu_msg(r));
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":\"http\"}", "ok");
+	run_fails("{\"rule\":\"allow\",\"port\":\"no-such-service\"}",
+		  22, "unknown service 'no-such-service'");
+	run_fails("{\"rule\":\"allow\",\"port\":\"http\",\"comment\":\"it's\"}",
+		  22, "'comment' may not hold a single quote");
 }
 
 Test(ufw, delete_removes)
@@ -406,9 +395,8 @@ Test(ufw, delete_removes)
 	json_t *r;
 
 	ufw_sandbox();
-	r = ufw("{\"rule\":\"allow\",\"port\":443,\"proto\":\"tcp\",\"comment\":\"tls\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":443,\"proto\":\"tcp\",\"comment\":\"tls\"}",
+		  "changed");
 	/* A delete without a comment matches the rule whatever its comment. */
 	r = ufw("{\"rule\":\"allow\",\"port\":443,\"proto\":\"tcp\",\"delete\":true}", false, 22);
 	expect(r, "changed");
@@ -417,9 +405,7 @@ Test(ufw, delete_removes)
 	json_decref(r);
 	cr_expect_not(file_has("/etc/ufw/user.rules", "### tuple ###"));
 	cr_expect_not(file_has("/etc/ufw/user6.rules", "### tuple ###"));
-	r = ufw("{\"rule\":\"allow\",\"port\":443,\"proto\":\"tcp\",\"delete\":true}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":443,\"proto\":\"tcp\",\"delete\":true}", "ok");
 }
 
 Test(ufw, check_mode_changes_nothing)
@@ -456,27 +442,17 @@ Test(ufw, policy_and_logging_are_idempotent)
 	json_t *r;
 
 	ufw_sandbox();
-	r = ufw("{\"default\":\"allow\",\"direction\":\"incoming\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"default\":\"allow\",\"direction\":\"incoming\"}", "changed");
 	cr_expect(file_has("/etc/default/ufw", "DEFAULT_INPUT_POLICY=\"ACCEPT\""));
-	r = ufw("{\"default\":\"allow\",\"direction\":\"incoming\"}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
-	r = ufw("{\"policy\":\"deny\",\"direction\":\"outgoing\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"default\":\"allow\",\"direction\":\"incoming\"}", "ok");
+	run_expect("{\"policy\":\"deny\",\"direction\":\"outgoing\"}", "changed");
 	cr_expect(file_has("/etc/default/ufw", "DEFAULT_OUTPUT_POLICY=\"DROP\""));
 	r = ufw("{\"logging\":\"on\"}", false, 22);
 	expect(r, "ok"); /* packaged level is low, which is on */
 	json_decref(r);
-	r = ufw("{\"logging\":\"high\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"logging\":\"high\"}", "changed");
 	cr_expect(file_has("/etc/ufw/ufw.conf", "LOGLEVEL=high"));
-	r = ufw("{\"logging\":\"high\"}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
+	run_expect("{\"logging\":\"high\"}", "ok");
 }
 
 Test(ufw, deny_policy_on_running_firewall_guarded)
@@ -506,10 +482,8 @@ Test(ufw, deny_rule_on_ssh_port_needs_force)
 	json_t *r;
 
 	ufw_sandbox();
-	r = ufw("{\"rule\":\"deny\",\"port\":\"2000:3000\",\"proto\":\"tcp\"}", false, 2222);
-	expect(r, "failed");
-	cr_expect(strstr(tu_msg(r), "blocks incoming tcp port 2222"), "%s", tu_msg(r));
-	json_decref(r);
+	run_fails("{\"rule\":\"deny\",\"port\":\"2000:3000\",\"proto\":\"tcp\"}",
+		  2222, "blocks incoming tcp port 2222");
 	cr_expect_not(file_has("/etc/ufw/user.rules", "### tuple ###"));
 	/* From one address only: not every client of the port, so allowed. */
 	r = ufw("{\"rule\":\"deny\",\"port\":2222,\"proto\":\"tcp\",\"from\":\"198.18.0.9\"}",
@@ -555,17 +529,13 @@ Test(ufw, reset_removes_rules_and_disables)
 	expect(r, "changed");
 	json_decref(r);
 	cr_expect(file_has("/etc/ufw/user.rules", "### tuple ###"), "check mode kept the rules");
-	r = ufw("{\"state\":\"reset\"}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"state\":\"reset\"}", "changed");
 	cr_expect_not(file_has("/etc/ufw/user.rules", "### tuple ###"));
 	cr_expect_not(file_has("/etc/ufw/user6.rules", "### tuple ###"));
 	cr_expect(file_has("/etc/ufw/ufw.conf", "ENABLED=no"));
 	cr_expect_neq(tu_sh("iptables -n -L ufw-user-input >/dev/null 2>&1"), 0, "unloaded");
 	/* Reloading a disabled firewall has nothing to do. */
-	r = ufw("{\"state\":\"reloaded\"}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
+	run_expect("{\"state\":\"reloaded\"}", "ok");
 }
 
 Test(ufw, route_interface_log_and_insert)
@@ -578,17 +548,11 @@ Test(ufw, route_interface_log_and_insert)
 	json_t *r;
 
 	ufw_sandbox();
-	r = ufw(route, false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect(route, "changed");
 	cr_expect(file_has("/etc/ufw/user.rules",
 			   "route:allow_log tcp 443 0.0.0.0/0 any 0.0.0.0/0 in_eth0!out_eth1"));
-	r = ufw(route, false, 22);
-	expect(r, "ok");
-	json_decref(r);
-	r = ufw(del, false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect(route, "ok");
+	run_expect(del, "changed");
 	cr_expect_not(file_has("/etc/ufw/user.rules", "### tuple ###"));
 
 	r = ufw("{\"rule\":\"deny\",\"direction\":\"out\",\"interface\":\"eth0\",\"port\":25}",
@@ -597,14 +561,10 @@ Test(ufw, route_interface_log_and_insert)
 	json_decref(r);
 	cr_expect(file_has("/etc/ufw/user.rules", "deny any 25 0.0.0.0/0 any 0.0.0.0/0 out_eth0"));
 	/* insert 1 puts a new rule first, as `ufw status numbered` counts. */
-	r = ufw("{\"rule\":\"allow\",\"port\":22,\"proto\":\"tcp\",\"insert\":1}", false, 22);
-	expect(r, "changed");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":22,\"proto\":\"tcp\",\"insert\":1}", "changed");
 	cr_expect_eq(tu_sh("grep '### tuple' /etc/ufw/user.rules | head -1 | grep -q 'allow tcp 22 '"),
 		     0, "inserted first");
-	r = ufw("{\"rule\":\"allow\",\"port\":22,\"proto\":\"tcp\",\"insert\":1}", false, 22);
-	expect(r, "ok");
-	json_decref(r);
+	run_expect("{\"rule\":\"allow\",\"port\":22,\"proto\":\"tcp\",\"insert\":1}", "ok");
 }
 
 /*
