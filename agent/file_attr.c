@@ -20,7 +20,11 @@ int mu_fattr_init(struct mu_fattr *a, const char *owner, const char *group,
 	memset(a, 0, sizeof(*a));
 	if (owner) {
 		if (mu_str_all_digits(owner)) {
-			a->uid = (uid_t)strtoul(owner, NULL, 10);
+			unsigned long id;
+
+			if ((r = mu_id_parse(owner, &id, e)) != 0)
+				return r;
+			a->uid = (uid_t)id;
 		} else {
 			struct mu_user u;
 

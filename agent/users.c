@@ -99,10 +99,33 @@ static int passwd_find(const char *name, uid_t uid, bool by_uid,
 	return 0;
 }
 
+int mu_id_parse(const char *s, unsigned long *out, struct mu_err *e)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!mu_str_all_digits(s) || strlen(s) > 10)
+		return mu_err_set(e, MU_E_ARG, "'%s' is not a valid user or group id", s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > 4294967294ULL)
+		return mu_err_set(e, MU_E_ARG,
+				  "id '%s' is out of range (0 to 4294967294)", s);
+	*out = (unsigned long)v;
+	return 0;
+}
+
 int mu_user_get(const char *name, struct mu_user *out, struct mu_err *e)
 {
-	if (mu_str_all_digits(name))
-		return passwd_find(NULL, (uid_t)strtoul(name, NULL, 10), true, out, e);
+	unsigned long id;
+	int r;
+
+	if (mu_str_all_digits(name)) {
+		memset(out, 0, sizeof(*out));
+		if ((r = mu_id_parse(name, &id, e)) != 0)
+			return r;
+		return passwd_find(NULL, (uid_t)id, true, out, e);
+	}
 	return passwd_find(name, 0, false, out, e);
 }
 
@@ -125,8 +148,12 @@ int mu_group_gid(const char *name, gid_t *out, struct mu_err *e)
 	int r = MU_E_NOTFOUND;
 
 	if (mu_str_all_digits(name)) {
-		*out = (gid_t)strtoul(name, NULL, 10);
-		return 0;
+		unsigned long id;
+		int r2 = mu_id_parse(name, &id, e);
+
+		if (r2 == 0)
+			*out = (gid_t)id;
+		return r2;
 	}
 	if (cf_open(&cf, mu_group_file) != 0)
 		return mu_err_sys(e, "cannot open '%s'", mu_group_file);

@@ -21,6 +21,13 @@ struct mu_user {
 	char *shell;
 };
 
+/*
+ * A numeric user or group id: all digits and at most 4294967294 ((id_t)-1
+ * means "leave unchanged" to chown, and a larger number would wrap, e.g.
+ * 4294967296 to root). Returns 0, or MU_E_ARG naming the id.
+ */
+int mu_id_parse(const char *s, unsigned long *out, struct mu_err *e);
+
 /* Look up by name, or by number if the string is all digits. */
 int mu_user_get(const char *name, struct mu_user *out, struct mu_err *e);
 int mu_user_by_uid(uid_t uid, struct mu_user *out, struct mu_err *e);

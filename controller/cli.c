@@ -344,7 +344,7 @@ static int parse_args(int argc, char **argv, struct cli *c, struct mu_err *e)
 		return EXIT_OPTIONS;
 	}
 	if (c->cmd == CMD_AUDIT)
-		c->run.check = true;
+		c->run.check = c->run.audit = true;
 	return 0;
 }
 

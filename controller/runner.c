@@ -275,7 +275,8 @@ static json_t *shown_reply(const struct mu_taskdef *t, const json_t *reply, enum
 }
 
 /*
- * The loop's items: the list as written, or the template rendered. As in
+ * The loop's items: the list as written with each item rendered, or the
+ * template rendered. As in
  * Ansible, with_items flattens one level and with_* take a scalar as a
  * list of one. Returns 0, or an error code with e set (MU_E_NOTFOUND for
  * an undefined variable).
@@ -292,8 +293,9 @@ static int loop_items(const struct mu_taskdef *t, const json_t *scope, json_t **
 	if (json_is_string(t->loop)) {
 		if ((r = mu_template_render(json_string_value(t->loop), scope, &items, e)) != 0)
 			return r;
-	} else {
-		items = json_incref(t->loop);
+	} else if ((r = mu_template_render_deep(t->loop, scope, &items, e)) != 0) {
+		/* A list as written: its items are templates too, as in Ansible. */
+		return r;
 	}
 	if (!json_is_array(items) && t->loop_listify && !json_is_object(items) &&
 	    !json_is_null(items)) {
@@ -411,7 +413,8 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 {
 	const struct mu_play *p = pr->play;
 	struct mu_err e = { 0 };
-	bool check = t->check_mode >= 0 ? t->check_mode : pr->o->check;
+	/* An audit promises no change: check_mode: false does not override it. */
+	bool check = pr->o->audit ? true : t->check_mode >= 0 ? t->check_mode : pr->o->check;
 	struct mu_scope_layers layers = {
 		.gathered = hs->gathered, .play_vars = p->vars, .task_vars = t->vars,
 		.facts = hs->facts, .extra = pr->o->extra_vars, .check = check,
@@ -447,8 +450,10 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 		if (r == MU_E_NOTFOUND && mu_when_eval(t->when, scope, &cond, &ce) == 0 && !cond)
 			reply = json_pack("{s:s, s:s}", "status", "skipped", "msg",
 					  "conditional result was false");
-		else if (r)
+		else if (r) {
+			mu_explain_undefined(scope, &e);
 			reply = failed_reply("%s%s", strncmp(e.msg, "loop:", 5) ? "loop: " : "", e.msg);
+		}
 		else if (json_array_size(items) == 0)
 			reply = json_pack("{s:s, s:s}", "status", "skipped", "msg", "no items in the list");
 		if (reply) {
@@ -494,6 +499,7 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 							     : json_dumps(item, JSON_ENCODE_ANY | JSON_COMPACT);
 		}
 		if (mu_when_eval(t->when, iscope, &cond, &e) != 0) {
+			mu_explain_undefined(iscope, &e);
 			reply = failed_reply("when: %s", e.msg);
 			st = MU_FAILED;
 			goto item_done;
@@ -504,6 +510,7 @@ static void run_task(struct play_run *pr, struct host_state *hs, const struct mu
 			goto item_done;
 		}
 		if (mu_template_render_deep(t->args, iscope, &args, &e) != 0) {
+			mu_explain_undefined(iscope, &e);
 			reply = failed_reply("%s", e.msg);
 			st = MU_FAILED;
 			goto item_done;

@@ -16,11 +16,21 @@
 #include "report.h"
 #include "transport.h"
 
+/* Scope key holding {name: reason} for variables that could not be rendered. */
+#define MU_UNRESOLVED_KEY "__muster_unresolved__"
+
+/*
+ * If e says "'NAME' is undefined" and NAME is a variable that could not be
+ * rendered, say why instead (scope as built by mu_host_scope).
+ */
+void mu_explain_undefined(const json_t *scope, struct mu_err *e);
+
 /* The value of the `omit` variable; arguments equal to it are dropped. */
 #define MU_OMIT_PLACEHOLDER "__muster_omit_placeholder__"
 
 struct mu_run_opts {
 	bool check;
+	bool audit;                  /* check mode that no task may opt out of */
 	bool diff;
 	const char *limit;
 	int forks;

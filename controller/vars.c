@@ -8,8 +8,11 @@
  */
 #include "runner.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "mu_buf.h"
 #include "template.h"
 
 static bool has_markup(const json_t *v)
@@ -59,35 +62,104 @@ static bool user_written(const struct mu_host *h, const struct mu_scope_layers *
 	return json_object_get(h->vars, key) != NULL;
 }
 
+/* Does text mention name as a whole identifier? (A cheap dependency test.) */
+static bool mentions(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+		bool left = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		bool right = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+
+		if (left && right)
+			return true;
+	}
+	return false;
+}
+
+static bool mentions_pending(const json_t *raw, const char *self, const json_t *pending)
+{
+	char *text = json_dumps(raw, JSON_ENCODE_ANY | JSON_COMPACT);
+	const char *k;
+	json_t *v;
+	bool hit = false;
+
+	json_object_foreach((json_t *)pending, k, v)
+		if (strcmp(k, self) != 0 && text && mentions(text, k)) {
+			hit = true;
+			break;
+		}
+	free(text);
+	return hit;
+}
+
 /*
- * Variables may refer to other variables ("data: '{{ base }}/data'").
- * Resolve them in a few passes; what still fails to render (an undefined
- * name) stays as written and errors when a task actually uses it.
+ * Variables may refer to other variables ("data: '{{ base }}/data'"). Each
+ * user-written template is rendered once, from its text as written, after
+ * the variables it refers to: a pass renders the pending ones against a
+ * scope without the still-pending names, deferring those whose text names
+ * one, so nothing is rendered from another variable's raw text. Rendered
+ * output is never rendered again (a value may legitimately produce "{{").
+ * A variable that cannot be rendered is removed from the scope and the
+ * reason kept under MU_UNRESOLVED_KEY, so a task that uses it fails naming
+ * it and why; it never reaches a module as raw "{{ ... }}" text.
  */
 static void resolve_nested(json_t *scope, const struct mu_host *h,
 			   const struct mu_scope_layers *l)
 {
-	for (int pass = 0; pass < 4; pass++) {
-		const char *k;
-		json_t *v;
-		bool any = false;
-		void *tmp;
+	json_t *pending = json_object();
+	json_t *reasons = json_object();
+	const char *k;
+	json_t *v;
+	void *tmp;
+	bool strict = true;
 
-		json_object_foreach_safe(scope, tmp, k, v) {
+	json_object_foreach(scope, k, v)
+		if (has_markup(v) && user_written(h, l, k))
+			json_object_set(pending, k, v);
+	while (json_object_size(pending)) {
+		json_t *view = json_object();
+		bool progress = false;
+
+		json_object_foreach(scope, k, v)
+			if (!json_object_get(pending, k))
+				json_object_set(view, k, v);
+		json_object_foreach_safe(pending, tmp, k, v) {
 			json_t *out = NULL;
 			struct mu_err e = { 0 };
 
-			if (!has_markup(v) || !user_written(h, l, k))
+			if (strict && mentions_pending(v, k, pending))
 				continue;
-			if (mu_template_render_deep(v, scope, &out, &e) == 0) {
-				if (!json_equal(out, v))
-					any = true;
+			if (mu_template_render_deep(v, view, &out, &e) == 0) {
 				json_object_set_new(scope, k, out);
+				json_object_del(reasons, k);
+				json_object_del(pending, k);
+				progress = true;
+			} else {
+				json_object_set_new(reasons, k, json_string(e.msg));
 			}
 		}
-		if (!any)
-			break;
+		json_decref(view);
+		if (!progress) {
+			if (!strict)
+				break;
+			strict = false; /* a cycle, or a name merely mentioned: try plainly */
+		} else {
+			strict = true;
+		}
 	}
+	json_object_foreach(pending, k, v) {
+		if (!json_object_get(reasons, k))
+			json_object_set_new(reasons, k, json_string("it refers to itself or to a variable that cannot be rendered"));
+		json_object_del(scope, k);
+	}
+	json_object_foreach_safe(reasons, tmp, k, v)
+		if (!json_object_get(pending, k))
+			json_object_del(reasons, k);
+	if (json_object_size(reasons))
+		json_object_set(scope, MU_UNRESOLVED_KEY, reasons);
+	json_decref(reasons);
+	json_decref(pending);
 }
 
 static void layer(json_t *s, const json_t *l)
@@ -133,4 +205,27 @@ json_t *mu_host_scope(const struct mu_inventory *inv, const struct mu_host *h,
 	layer(s, l->loop);
 	resolve_nested(s, h, l);
 	return s;
+}
+
+void mu_explain_undefined(const json_t *scope, struct mu_err *e)
+{
+	const json_t *why = json_object_get(scope, MU_UNRESOLVED_KEY);
+	const char *k;
+	json_t *v;
+
+	if (!why || !e)
+		return;
+	json_object_foreach((json_t *)why, k, v) {
+		char needle[300];
+		struct mu_buf msg = MU_BUF_INIT;
+
+		snprintf(needle, sizeof(needle), "'%s' is undefined", k);
+		if (!strstr(e->msg, needle))
+			continue;
+		mu_buf_addf(&msg, "%s (variable '%s' could not be rendered: %s)", e->msg, k,
+			    json_string_value(v));
+		snprintf(e->msg, sizeof(e->msg), "%.*s", (int)(sizeof(e->msg) - 1), msg.buf);
+		mu_buf_release(&msg);
+		return;
+	}
 }

@@ -829,3 +829,69 @@ Test(cli, regress)
 	closedir(d);
 	cr_expect_geq(n, 10, "only %zu regress inputs found", n);
 }
+
+/*
+ * Regressions from a break-it session: a variable that cannot be rendered
+ * must fail the task naming it, never reach a module as raw "{{ ... }}"
+ * text; inline loop items are templates; an audit runs nothing, whatever
+ * check_mode says.
+ */
+Test(cli, unrenderable_variable_fails_naming_it)
+{
+	struct run r = { 0 };
+	const char *inv = local_inventory();
+	const char *pb = put("unres.yml",
+		"- hosts: all\n"
+		"  gather_facts: false\n"
+		"  vars: { data_dir: \"{{ base_dri }}/data\", dangerous: \"{{ enable_dangerous }}\" }\n"
+		"  tasks:\n"
+		"    - file: { path: \"{{ tmp }}/t/{{ data_dir }}\", state: directory }\n"
+		"      ignore_errors: true\n"
+		"    - command: touch {{ tmp }}/ran\n"
+		"      when: dangerous\n");
+
+	MUSTER(&r, "play", pb, "-i", inv, "-e", tmp_var());
+	cr_expect_eq(r.rc, 2, "rc %d\n%s", r.rc, r.out);
+	expect_in(&r, "variable 'data_dir' could not be rendered: 'base_dri' is undefined");
+	expect_in(&r, "variable 'dangerous' could not be rendered");
+	cr_expect_not(exists("t"), "a directory named after raw template text was created");
+	cr_expect_not(exists("ran"), "a raw template string counted as true in when:");
+	run_free(&r);
+}
+
+Test(cli, inline_loop_items_are_templated)
+{
+	struct run r = { 0 };
+	const char *inv = local_inventory();
+	const char *pb = put("loopt.yml",
+		"- hosts: all\n"
+		"  gather_facts: false\n"
+		"  tasks:\n"
+		"    - file: { path: \"{{ tmp }}/{{ item }}\", state: touch }\n"
+		"      loop: [\"{{ inventory_hostname }}.conf\"]\n");
+
+	MUSTER(&r, "play", pb, "-i", inv, "-e", tmp_var());
+	cr_expect_eq(r.rc, 0, "rc %d\n%s", r.rc, r.out);
+	cr_expect(exists("localhost.conf"));
+	cr_expect_not(exists("{{ inventory_hostname }}.conf"));
+	run_free(&r);
+}
+
+Test(cli, audit_ignores_check_mode_false)
+{
+	struct run r = { 0 };
+	const char *inv = local_inventory();
+	const char *pb = put("cmf.yml",
+		"- hosts: all\n"
+		"  gather_facts: false\n"
+		"  tasks:\n"
+		"    - command: touch {{ tmp }}/cm2\n"
+		"      check_mode: false\n");
+
+	MUSTER(&r, "audit", pb, "-i", inv, "-e", tmp_var());
+	cr_expect_not(exists("cm2"), "audit ran a check_mode: false task for real");
+	run_free(&r);
+	MUSTER(&r, "play", pb, "-i", inv, "--check", "-e", tmp_var());
+	cr_expect(exists("cm2"), "play --check keeps Ansible's check_mode: false");
+	run_free(&r);
+}

@@ -491,3 +491,26 @@ Test(file, numeric_ids_need_no_passwd_entry)
 	cr_expect_eq(st.st_uid, 100998);
 	cr_expect_eq(st.st_gid, 100998);
 }
+
+/* Regression: numeric ids past 32 bits wrapped (4294967296 became root). */
+Test(file, numeric_ids_out_of_range_are_refused)
+{
+	char *d = tu_tmpdir();
+	char args[512];
+	json_t *r;
+
+	snprintf(args, sizeof(args),
+		 "{\"path\":\"%s/f9\",\"state\":\"touch\",\"owner\":\"99999999999\"}", d);
+	r = tu_task("file", args, false, false);
+	cr_expect_str_eq(tu_status(r), "failed");
+	cr_expect(strstr(tu_msg(r), "'99999999999'") != NULL, "%s", tu_msg(r));
+	json_decref(r);
+	snprintf(args, sizeof(args),
+		 "{\"path\":\"%s/f9\",\"state\":\"touch\",\"group\":\"4294967296\"}", d);
+	r = tu_task("file", args, false, false);
+	cr_expect_str_eq(tu_status(r), "failed");
+	cr_expect(strstr(tu_msg(r), "out of range") != NULL, "%s", tu_msg(r));
+	json_decref(r);
+	snprintf(args, sizeof(args), "%s/f9", d);
+	cr_expect_neq(access(args, F_OK), 0, "nothing was created");
+}
