@@ -74,6 +74,54 @@ static void hide_path(const char *root, const char *path, int idx)
 		     "bind %s on %s: %s", backing, path, strerror(errno));
 }
 
+/*
+ * Cover /tmp with a tmpfs, but keep the checkout and build tree where they
+ * are when they live under /tmp (CI may clone there): each such top
+ * directory is parked on a tmpfs over /mnt, then bound back in place.
+ */
+static void private_tmp(void)
+{
+	const char *keep[] = { MU_SOURCE_DIR, MU_AGENT_BIN, MU_MUSTER_BIN };
+	char roots[3][256];
+	int n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		char top[256];
+		size_t len;
+		bool dup = false;
+
+		if (strncmp(keep[i], "/tmp/", 5) != 0)
+			continue;
+		len = strcspn(keep[i] + 5, "/") + 5;
+		snprintf(top, sizeof(top), "%.*s", (int)len, keep[i]);
+		for (int j = 0; j < n; j++)
+			dup |= strcmp(roots[j], top) == 0;
+		if (!dup)
+			snprintf(roots[n++], sizeof(roots[0]), "%s", top);
+	}
+	if (n) {
+		cr_assert_eq(mount("tmpfs", "/mnt", "tmpfs", 0, "mode=0755"), 0,
+			     "tmpfs on /mnt: %s", strerror(errno));
+		for (int j = 0; j < n; j++) {
+			char park[64];
+
+			snprintf(park, sizeof(park), "/mnt/keep%d", j);
+			cr_assert_eq(mkdir(park, 0755), 0);
+			cr_assert_eq(mount(roots[j], park, NULL, MS_BIND | MS_REC, NULL), 0,
+				     "park %s: %s", roots[j], strerror(errno));
+		}
+	}
+	cr_assert_eq(mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777"), 0);
+	for (int j = 0; j < n; j++) {
+		char park[64];
+
+		snprintf(park, sizeof(park), "/mnt/keep%d", j);
+		cr_assert_eq(mkdir(roots[j], 0755), 0);
+		cr_assert_eq(mount(park, roots[j], NULL, MS_BIND | MS_REC, NULL), 0,
+			     "restore %s: %s", roots[j], strerror(errno));
+	}
+}
+
 const char *tu_sandbox(const char *const *paths)
 {
 	static char root[64];
@@ -83,7 +131,7 @@ const char *tu_sandbox(const char *const *paths)
 	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0,
 		     "make / private: %s", strerror(errno));
 	/* A private /tmp keeps backing dirs out of the real one. */
-	cr_assert_eq(mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777"), 0);
+	private_tmp();
 	snprintf(root, sizeof(root), "/tmp/mu-sandbox");
 	cr_assert_eq(mkdir(root, 0755), 0);
 	tu_sh("ip link set lo up 2>/dev/null");
