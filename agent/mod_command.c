@@ -10,7 +10,11 @@
 #include <sys/stat.h>
 
 #include "child.h"
+#include "mu_str.h"
 #include "shlex.h"
+
+/* Each of stdout and stderr is kept up to this many bytes in the result. */
+#define CMD_MAX_KEEP (1024u * 1024u)
 
 static const char *const command_aliases[] = {
 	"ansible.builtin.command", "ansible.legacy.command", NULL
@@ -46,6 +50,9 @@ static int command_check(struct mu_task *t, struct mu_result *r)
 		return mu_result_fail(r, MU_E_ARG, "shell: takes 'cmd', not 'argv'");
 	if (argv && json_array_size(argv) == 0)
 		return mu_result_fail(r, MU_E_ARG, "%s: 'argv' is empty", t->mod->name);
+	if (mu_arg_int(t, "timeout", 0) < 0 || mu_arg_int(t, "timeout", 0) > 86400 * 365)
+		return mu_result_fail(r, MU_E_ARG, "%s: 'timeout' must be 0 (none) or a number of seconds",
+				      t->mod->name);
 	if (creates && stat(creates, &st) == 0) {
 		r->status = MU_SKIPPED;
 		mu_result_msg(r, "skipped, since '%s' exists", creates);
@@ -99,7 +106,7 @@ static int command_apply(struct mu_task *t, struct mu_result *r)
 	}
 	c.dir = mu_arg_str(t, "chdir");
 	c.user = mu_arg_str(t, "become_user");
-	c.timeout_sec = (unsigned)mu_arg_int(t, "timeout", 0);
+	c.timeout_sec = (unsigned)mu_arg_int(t, "timeout", 0); /* checked >= 0 in check() */
 	c.keep_env = !c.user;
 	if (in) {
 		c.stdin_data = in;
@@ -115,14 +122,22 @@ static int command_apply(struct mu_task *t, struct mu_result *r)
 	while (err.len && err.buf[err.len - 1] == '\n')
 		err.buf[--err.len] = '\0';
 	mu_result_data(r, "rc", json_integer(rc));
-	mu_result_data(r, "stdout", json_stringn(out.buf, out.len));
-	mu_result_data(r, "stderr", json_stringn(err.buf, err.len));
+	{
+		bool cut_out, cut_err;
+
+		/* Output must survive the protocol: lossy UTF-8, at most 1 MiB each. */
+		mu_result_data(r, "stdout", mu_json_string_lossy(out.buf, out.len, CMD_MAX_KEEP, &cut_out));
+		mu_result_data(r, "stderr", mu_json_string_lossy(err.buf, err.len, CMD_MAX_KEEP, &cut_err));
+		if (cut_out || cut_err)
+			mu_result_warn(r, "%s: output longer than %u bytes was cut (stdout %zu, stderr %zu bytes)",
+				       t->mod->name, CMD_MAX_KEEP, out.len, err.len);
+	}
 	{
 		json_t *lines = json_array();
-		char *p = out.buf;
+		const char *p = json_string_value(json_object_get(r->data, "stdout"));
 
-		while (out.len && p) {
-			char *nl = strchr(p, '\n');
+		while (p && *p) {
+			const char *nl = strchr(p, '\n');
 			json_t *s = json_stringn(p, nl ? (size_t)(nl - p) : strlen(p));
 
 			if (s)

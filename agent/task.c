@@ -53,6 +53,13 @@ json_t *mu_task_run(const json_t *msg, const struct mu_agent_ctx *ctx)
 	t.id = json_is_integer(id) ? (long)json_integer_value(id) : -1;
 	t.check_mode = json_is_true(json_object_get(msg, "check"));
 	t.diff_mode = json_is_true(json_object_get(msg, "diff"));
+	if ((json_object_get(msg, "check") && !json_is_boolean(json_object_get(msg, "check"))) ||
+	    (json_object_get(msg, "diff") && !json_is_boolean(json_object_get(msg, "diff")))) {
+		/* Never guess: "check":"true" read as false would change the host. */
+		t.check_mode = true;
+		mu_result_fail(&r, MU_E_PROTO, "task 'check' and 'diff' must be JSON booleans");
+		goto out;
+	}
 	if (!json_is_integer(id)) {
 		mu_result_fail(&r, MU_E_PROTO, "task has no integer 'id'");
 		goto out;

@@ -6,7 +6,9 @@
 #ifndef MU_STR_H
 #define MU_STR_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* True when s is one or more ASCII digits and nothing else. */
 bool mu_str_all_digits(const char *s);
@@ -25,5 +27,13 @@ char *mu_str_trim(char *s);
  *   for (char *cur = text, *line; (line = mu_str_line(&cur));) ...
  */
 char *mu_str_line(char **cursor);
+
+/*
+ * A JSON string from arbitrary bytes (a program's output): NUL bytes and
+ * invalid UTF-8 become U+FFFD, so the text survives the protocol instead of
+ * turning into null or a malformed reply. At most max bytes of input are
+ * taken (0 = all); *truncated (may be NULL) says whether some were dropped.
+ */
+json_t *mu_json_string_lossy(const char *s, size_t len, size_t max, bool *truncated);
 
 #endif

@@ -95,3 +95,34 @@ Test(command, timeout_kills)
 	cr_expect(strstr(tu_msg(r), "timed out") != NULL, "%s", tu_msg(r));
 	json_decref(r);
 }
+
+/* Regressions from a break-it session: output the protocol cannot carry as is. */
+Test(command, nul_and_invalid_utf8_output_survive)
+{
+	json_t *r = tu_task("shell", "{\"cmd\":\"printf 'a\\\\000b\\\\377c\\\\nd'\"}", false, false);
+
+	cr_expect_str_eq(tu_status(r), "changed", "%s", tu_msg(r));
+	cr_expect_str_eq(json_string_value(data(r, "stdout")), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\nd");
+	cr_expect_eq(json_array_size(data(r, "stdout_lines")), 2);
+	json_decref(r);
+}
+
+Test(command, huge_output_is_cut_with_a_warning)
+{
+	json_t *r = tu_task("shell", "{\"cmd\":\"head -c 3000000 /dev/zero | tr '\\\\0' x\"}", false, false);
+
+	cr_expect_str_eq(tu_status(r), "changed", "%s", tu_msg(r));
+	cr_expect_eq(json_string_length(data(r, "stdout")), 1024u * 1024u);
+	cr_expect(strstr(json_string_value(json_array_get(json_object_get(r, "warnings"), 0)),
+			 "was cut") != NULL);
+	json_decref(r);
+}
+
+Test(command, negative_timeout_is_refused)
+{
+	json_t *r = tu_task("command", "{\"cmd\":\"true\",\"timeout\":-1}", false, false);
+
+	cr_expect_str_eq(tu_status(r), "failed");
+	cr_expect_str_eq(tu_msg(r), "command: 'timeout' must be 0 (none) or a number of seconds");
+	json_decref(r);
+}

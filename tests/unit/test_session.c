@@ -287,3 +287,20 @@ Test(session, agent_is_static)
 		cr_skip_test("sanitizer build: agent is dynamic (%s)", out);
 	cr_expect(strstr(out, "statically linked") != NULL, "%s", out);
 }
+
+/* Regression: "check":"true" was read as false and the task ran for real. */
+Test(session, non_boolean_check_is_refused_not_guessed)
+{
+	struct run r;
+	json_t *m;
+
+	run_str(HELLO "{\"type\":\"task\",\"id\":1,\"module\":\"command\","
+		"\"args\":{\"cmd\":\"touch /tmp/mu-session-check-guard\"},\"check\":\"true\"}\n", &r);
+	m = line_n(&r, 1);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "status")), "failed");
+	cr_expect_str_eq(json_string_value(json_object_get(m, "msg")),
+			 "task 'check' and 'diff' must be JSON booleans");
+	cr_expect_neq(access("/tmp/mu-session-check-guard", F_OK), 0, "the command ran");
+	json_decref(m);
+	run_release(&r);
+}
