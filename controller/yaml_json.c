@@ -223,8 +223,17 @@ static json_t *scalar_to_json(const struct mu_ynode *n, unsigned flags, struct m
 			}
 			return json_real(d);
 		}
-		/* !!str, the non-specific "!", and tags we do not know (such as
-		 * Ansible's !unsafe) keep the text. */
+		if (strcmp(t, "!vault") == 0) {
+			mu_yerr(e, n, "vault-encrypted values are not supported; decrypt it "
+				"(ansible-vault decrypt) or pass the secret with -e @file");
+			return NULL;
+		}
+		/* !!str, the non-specific "!" and Ansible's !unsafe keep the text;
+		 * any other tag would be silently misread, so it is refused. */
+		if (strcmp(t, MU_YTAG_STR) != 0 && strcmp(t, "!") != 0 && strcmp(t, "!unsafe") != 0) {
+			mu_yerr(e, n, "unsupported YAML tag '%s'", t);
+			return NULL;
+		}
 		return json_stringn_nocheck(n->value, n->len);
 	}
 	if (n->style != MU_YS_PLAIN)

@@ -184,7 +184,7 @@ Test(yaml, explicit_tags_are_honoured)
 	expect_int("v: !!int \"0644\"", 420);
 	expect_int("v: !!int 0x1f", 31);
 	expect_int("v: !!int '-12'", -12);
-	expect_string("v: !unknown 12", "12");
+	expect_string("v: !unsafe '{{ x }}'", "{{ x }}");
 	v = value_of("v: !!bool yes", "v", 0);
 	cr_expect(json_is_true(v));
 	json_decref(v);
@@ -462,4 +462,19 @@ Test(yaml, load_file_names_the_path)
 	cr_expect_eq(mu_yaml_load_file(path, &d, &e), MU_E_NOTFOUND);
 	cr_expect_not_null(strstr(e.msg, path), "%s", e.msg);
 	tu_sh("rm -rf '%s'", dir);
+}
+
+/* Regression: !vault and unknown tags loaded silently as their text. */
+Test(yaml, vault_and_unknown_tags_are_refused)
+{
+	struct mu_ydoc *d = load("v: !unknown 12\nw: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n");
+	struct mu_err e = { 0 };
+	json_t *j = mu_ynode_to_json(mu_ymap_get(d->root, "v"), 0, &e);
+
+	cr_expect_null(j);
+	cr_expect(strstr(e.msg, "t.yml:1:4: unsupported YAML tag '!unknown'") != NULL, "%s", e.msg);
+	j = mu_ynode_to_json(mu_ymap_get(d->root, "w"), 0, &e);
+	cr_expect_null(j);
+	cr_expect(strstr(e.msg, "vault-encrypted values are not supported") != NULL, "%s", e.msg);
+	mu_ydoc_free(d);
 }
