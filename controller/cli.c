@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +280,14 @@ static int parse_args(int argc, char **argv, struct cli *c, struct mu_err *e)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "i:CDl:f:e:t:u:bKT:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
-		case 'i': c->inventory = optarg; break;
+		case 'i':
+			if (c->inventory) {
+				fprintf(stderr, "muster: --inventory given twice ('%s', '%s'); muster reads "
+					"one inventory: a file, or a directory of them\n", c->inventory, optarg);
+				return EXIT_OPTIONS;
+			}
+			c->inventory = optarg;
+			break;
 		case 'C': c->run.check = true; break;
 		case 'D': c->run.diff = true; break;
 		case 'l': c->run.limit = optarg; break;
@@ -419,6 +427,21 @@ static int list_hosts(struct mu_inventory *inv, const struct mu_playbook *pb,
 	return EXIT_OK;
 }
 
+/* Could we create or replace path? (errno set when not) */
+static bool writable(const char *path)
+{
+	char *copy;
+	const char *slash = strrchr(path, '/');
+	bool ok;
+
+	if (access(path, F_OK) == 0)
+		return access(path, W_OK) == 0;
+	copy = slash ? mu_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : mu_xstrdup(".");
+	ok = access(copy, W_OK | X_OK) == 0;
+	free(copy);
+	return ok;
+}
+
 static int run(struct cli *c)
 {
 	struct mu_err e = { 0 };
@@ -492,6 +515,14 @@ static int run(struct cli *c)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	/* An unwritable report path is found now, not after the fleet changed. */
+	if ((c->json_path && !writable(c->json_path)) || (c->junit_path && !writable(c->junit_path))) {
+		fprintf(stderr, "muster: cannot write '%s': %s\n",
+			c->json_path && !writable(c->json_path) ? c->json_path : c->junit_path,
+			strerror(errno));
+		rc = EXIT_OPTIONS;
+		goto out;
+	}
 	rep = mu_report_new(stdout, -1, c->run.verbosity, c->run.diff, c->run.check);
 	if (mu_run_playbook(pb, inv, &c->run, rep, &e) != 0) {
 		fprintf(stderr, "muster: %s\n", e.msg);
@@ -537,6 +568,8 @@ int mu_cli_main(int argc, char **argv)
 
 	mu_log_tag = "muster";
 	json_object_seed(0);
+	/* A closed stdout (| head) must not kill a run half-way: writes just fail. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		top_usage(stderr);
 		return EXIT_OPTIONS;

@@ -752,6 +752,12 @@ int mu_run_playbook(const struct mu_playbook *pb, struct mu_inventory *inv,
 	}
 	if (o->limit && (r = mu_hosts_select(inv, o->limit, &limit, &nlimit, e)) != 0)
 		goto out;
+	if (o->limit && nlimit == 0) {
+		/* As Ansible: a typo in --limit must not look like a clean run. */
+		r = mu_err_set(e, MU_E_ARG, "--limit '%s' matches no host in the inventory "
+			       "(see: muster ping --list-hosts)", o->limit);
+		goto out;
+	}
 	for (size_t pi = 0; pi < pb->nplays; pi++) {
 		const struct mu_play *p = &pb->plays[pi];
 		struct play_run pr = { .pb = pb, .play = p, .inv = inv, .o = o, .rep = rep };

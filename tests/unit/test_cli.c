@@ -427,7 +427,7 @@ Test(cli, exit_codes)
 	cr_expect_eq(r.rc, 0, "ok: %d\n%s", r.rc, r.err);
 	run_free(&r);
 	MUSTER(&r, "play", ok, "-i", inv, "--json", "/nonexistent/dir/run.json");
-	cr_expect_eq(r.rc, 1, "unwritable --json: %d", r.rc);
+	cr_expect_eq(r.rc, 5, "unwritable --json is refused before the run: %d", r.rc);
 	expect_in(&r, "/nonexistent/dir/run.json");
 	run_free(&r);
 	MUSTER(&r, "play", ok, "-i", inv, "--agent", "/nonexistent/muster-agent");
@@ -893,5 +893,22 @@ Test(cli, audit_ignores_check_mode_false)
 	run_free(&r);
 	MUSTER(&r, "play", pb, "-i", inv, "--check", "-e", tmp_var());
 	cr_expect(exists("cm2"), "play --check keeps Ansible's check_mode: false");
+	run_free(&r);
+}
+
+/* Regressions from a break-it session: a --limit typo, a second -i. */
+Test(cli, limit_matching_nothing_is_an_error)
+{
+	struct run r = { 0 };
+	const char *inv = local_inventory();
+	const char *ok = put("ok2.yml", "- hosts: all\n  gather_facts: no\n  tasks:\n    - ping:\n");
+
+	MUSTER(&r, "audit", ok, "-i", inv, "-l", "typo");
+	cr_expect_eq(r.rc, 1, "rc %d", r.rc);
+	expect_in(&r, "--limit 'typo' matches no host");
+	run_free(&r);
+	MUSTER(&r, "play", ok, "-i", inv, "-i", inv);
+	cr_expect_eq(r.rc, 5, "rc %d", r.rc);
+	expect_in(&r, "--inventory given twice");
 	run_free(&r);
 }
