@@ -63,10 +63,19 @@ static int command_check(struct mu_task *t, struct mu_result *r)
 		mu_result_msg(r, "skipped, since '%s' does not exist", removes);
 		return 0;
 	}
-	if (cmd)
+	if (cmd) {
 		mu_result_change(r, "run '%s'", cmd);
-	else
-		mu_result_change(r, "run '%s'", json_string_value(json_array_get(argv, 0)));
+	} else {
+		/* Show the whole argv: "would run 'rm'" hides what rm would remove. */
+		struct mu_buf b = MU_BUF_INIT;
+		size_t i;
+		json_t *a;
+
+		json_array_foreach(argv, i, a)
+			mu_buf_addf(&b, "%s%s", i ? " " : "", json_string_value(a));
+		mu_result_change(r, "run '%s'", b.buf);
+		mu_buf_release(&b);
+	}
 	return 0;
 }
 

@@ -507,6 +507,12 @@ static int run(struct cli *c)
 		pass = read_password();
 		c->run.conn.become_pass = pass;
 	}
+	if (c->run.conn.identity && access(c->run.conn.identity, R_OK) != 0) {
+		fprintf(stderr, "muster: --private-key '%s': %s\n", c->run.conn.identity,
+			strerror(errno));
+		rc = EXIT_OPTIONS;
+		goto out;
+	}
 	c->run.conn.agent_path = c->agent_path;
 	c->run.conn.verbosity = c->run.verbosity;
 	if (access(c->agent_path, X_OK) != 0) {

@@ -230,6 +230,9 @@ static void result(struct mu_report *r, const char *host, const char *play,
 			item_label ? " (item=" : "", item_label ? item_label : "",
 			item_label ? ")" : "", show_msg ? " => " : "", show_msg ? msg : "",
 			ignored ? " ...ignoring" : "");
+		/* Several tasks may share a name (or have none): say which one failed. */
+		if (status == MU_FAILED && file && *file && line > 0)
+			fprintf(r->out, "    at %s:%d\n", file, line);
 		json_array_foreach(warnings, i, w)
 			fprintf(r->out, "%s[WARNING]: [%s] %s%s\n", r->colour ? C_BRED : "", host,
 				json_string_value(w), r->colour ? C_RESET : "");
