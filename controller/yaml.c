@@ -242,6 +242,32 @@ static void apply_merges(const struct nodevec *srcs, struct nodevec *keys,
 	*vals = mv;
 }
 
+/*
+ * Aliases share nodes, so a few lines of YAML can stand for billions of
+ * values ("billion laughs"); every later walk over the tree would pay for
+ * them. Count what each collection expands to as it completes, and refuse
+ * a document past MU_YAML_MAX_EXPANDED before anything walks it.
+ */
+#define MU_YAML_MAX_EXPANDED ((size_t)1000000)
+
+static int weigh(struct loader *ld, struct mu_ynode *node)
+{
+	size_t w = 1;
+
+	for (size_t i = 0; i < node->n; i++) {
+		w += node->items[i]->weight;
+		if (node->type == MU_Y_MAP)
+			w += node->keys[i]->weight;
+		if (w > MU_YAML_MAX_EXPANDED)
+			break;
+	}
+	node->weight = w;
+	if (w > MU_YAML_MAX_EXPANDED)
+		return mu_yerr(ld->e, node, "aliases expand this to more than %zu values; "
+			       "refusing a YAML alias bomb", MU_YAML_MAX_EXPANDED);
+	return 0;
+}
+
 static int load_node(struct loader *ld, yaml_event_t *ev, int depth,
 		     struct mu_ynode **out);
 
@@ -415,6 +441,7 @@ static int load_node(struct loader *ld, yaml_event_t *ev, int depth,
 		break;
 	case YAML_SCALAR_EVENT:
 		node = node_new(ld, MU_Y_SCALAR, &ev->start_mark);
+		node->weight = 1;
 		node->style = scalar_style(ev->data.scalar.style);
 		node->len = ev->data.scalar.length;
 		node->value = mu_xmalloc(node->len + 1);
@@ -440,6 +467,8 @@ static int load_node(struct loader *ld, yaml_event_t *ev, int depth,
 		r = seq ? load_sequence(ld, node, depth) : load_mapping(ld, node, depth);
 		node->building = 0;
 		*out = node;
+		if (r == 0 && (r = weigh(ld, node)) != 0)
+			return r;
 		return r;
 	}
 	default:

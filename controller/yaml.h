@@ -58,6 +58,7 @@ struct mu_ynode {
 	struct mu_ynode **items; /* SEQ: n items; MAP: n values, items[i] for keys[i] */
 	size_t n;
 	int building;         /* internal: set while the loader fills the node */
+	size_t weight;        /* internal: nodes it expands to, aliases included */
 };
 
 struct mu_ydoc {
