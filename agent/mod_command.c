@@ -14,7 +14,7 @@
 #include "shlex.h"
 
 /* Each of stdout and stderr is kept up to this many bytes in the result. */
-#define CMD_MAX_KEEP (1024u * 1024u)
+#define CMD_MAX_KEEP ((size_t)1048576)
 
 static const char *const command_aliases[] = {
 	"ansible.builtin.command", "ansible.legacy.command", NULL
@@ -50,7 +50,7 @@ static int command_check(struct mu_task *t, struct mu_result *r)
 		return mu_result_fail(r, MU_E_ARG, "shell: takes 'cmd', not 'argv'");
 	if (argv && json_array_size(argv) == 0)
 		return mu_result_fail(r, MU_E_ARG, "%s: 'argv' is empty", t->mod->name);
-	if (mu_arg_int(t, "timeout", 0) < 0 || mu_arg_int(t, "timeout", 0) > 86400 * 365)
+	if (mu_arg_int(t, "timeout", 0) < 0 || mu_arg_int(t, "timeout", 0) > 31536000LL)
 		return mu_result_fail(r, MU_E_ARG, "%s: 'timeout' must be 0 (none) or a number of seconds",
 				      t->mod->name);
 	if (creates && stat(creates, &st) == 0) {
@@ -138,7 +138,7 @@ static int command_apply(struct mu_task *t, struct mu_result *r)
 		mu_result_data(r, "stdout", mu_json_string_lossy(out.buf, out.len, CMD_MAX_KEEP, &cut_out));
 		mu_result_data(r, "stderr", mu_json_string_lossy(err.buf, err.len, CMD_MAX_KEEP, &cut_err));
 		if (cut_out || cut_err)
-			mu_result_warn(r, "%s: output longer than %u bytes was cut (stdout %zu, stderr %zu bytes)",
+			mu_result_warn(r, "%s: output longer than %zu bytes was cut (stdout %zu, stderr %zu bytes)",
 				       t->mod->name, CMD_MAX_KEEP, out.len, err.len);
 	}
 	{
