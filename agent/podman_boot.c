@@ -14,6 +14,7 @@
 #include "child.h"
 #include "fileio.h"
 #include "mu_buf.h"
+#include "podman_record.h"
 #include "unitfile.h"
 
 #define BOOT_RECORD "podman-restart.json"
@@ -105,28 +106,8 @@ char *pm_boot_record_path(const char *record_dir)
 int pm_boot_record_load(const char *record_dir, json_t **out, struct mu_err *e)
 {
 	char *path = pm_boot_record_path(record_dir);
-	struct mu_buf b = MU_BUF_INIT;
-	json_error_t jerr;
-	int r;
+	int r = pm_json_record_read(path, out, e);
 
-	*out = NULL;
-	r = mu_file_read(path, &b, 0, e);
-	if (r == MU_E_NOTFOUND) {
-		mu_err_clear(e);
-		r = 0;
-		goto out;
-	}
-	if (r)
-		goto out;
-	*out = json_loadb(b.buf, b.len, 0, &jerr);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		r = mu_err_set(e, MU_E_PARSE, "cannot parse the record '%s': %s", path,
-			       jerr.text[0] ? jerr.text : "not an object");
-	}
-out:
-	mu_buf_release(&b);
 	free(path);
 	return r;
 }

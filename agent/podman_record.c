@@ -16,10 +16,8 @@ char *pm_record_path(const char *dir, const char *user, const char *name)
 	return mu_xasprintf("%s/%s/%s.json", dir, user, name);
 }
 
-int pm_record_load(const char *dir, const char *user, const char *name,
-		   json_t **out, struct mu_err *e)
+int pm_json_record_read(const char *path, json_t **out, struct mu_err *e)
 {
-	char *path = pm_record_path(dir, user, name);
 	struct mu_buf b = MU_BUF_INIT;
 	json_error_t jerr;
 	int r;
@@ -27,6 +25,7 @@ int pm_record_load(const char *dir, const char *user, const char *name,
 	*out = NULL;
 	r = mu_file_read(path, &b, 0, e);
 	if (r == MU_E_NOTFOUND) {
+		mu_err_clear(e);
 		r = 0;
 		goto out;
 	}
@@ -41,6 +40,15 @@ int pm_record_load(const char *dir, const char *user, const char *name,
 	}
 out:
 	mu_buf_release(&b);
+	return r;
+}
+
+int pm_record_load(const char *dir, const char *user, const char *name,
+		   json_t **out, struct mu_err *e)
+{
+	char *path = pm_record_path(dir, user, name);
+	int r = pm_json_record_read(path, out, e);
+
 	free(path);
 	return r;
 }

@@ -24,6 +24,12 @@ int pm_record_load(const char *dir, const char *user, const char *name,
 		   json_t **out, struct mu_err *e);
 
 /* Write a record atomically, 0600, creating RECORD_DIR/USER (0700). */
+/*
+ * Read one JSON record file: 0 with *out NULL when it does not exist, 0 with
+ * *out (caller decrefs) when it holds an object, MU_E_PARSE otherwise.
+ */
+int pm_json_record_read(const char *path, json_t **out, struct mu_err *e);
+
 int pm_record_save(const char *dir, const char *user, const char *name,
 		   const json_t *rec, struct mu_err *e);
 

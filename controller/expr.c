@@ -102,11 +102,18 @@ int mu_expr_eval(const struct mu_expr *x, const json_t *vars, json_t **out, stru
 	return mu_ex_eval_value(&ev, x->root, out);
 }
 
-int mu_expr_check_col(const char *src, int *col, struct mu_err *e)
+/*
+ * The load-time checks: parse with parse(), discard the tree. With want_col
+ * the column goes to *col and the message carries none; otherwise the
+ * message ends with " at column N".
+ */
+static int check_with(int (*parse)(const char *, struct mu_ex_node **, size_t *, struct mu_err *),
+		      const char *src, bool want_col, int *col, struct mu_err *e)
 {
 	struct mu_err local;
 	struct mu_ex_node *root = NULL;
 	size_t errpos = 0;
+	int ignored = 0;
 	int r;
 
 	if (!e)
@@ -114,28 +121,21 @@ int mu_expr_check_col(const char *src, int *col, struct mu_err *e)
 	mu_err_clear(e);
 	if (col)
 		*col = 0;
-	r = parse_expr_src(src, &root, &errpos, e);
+	r = parse(src, &root, &errpos, e);
 	mu_ex_node_free(root);
 	if (r != 0)
-		return mu_ex_fail_at(e, src, errpos, col ? col : &(int){ 0 });
+		return mu_ex_fail_at(e, src, errpos, want_col ? (col ? col : &ignored) : NULL);
 	return 0;
+}
+
+int mu_expr_check_col(const char *src, int *col, struct mu_err *e)
+{
+	return check_with(parse_expr_src, src, true, col, e);
 }
 
 int mu_expr_check(const char *src, struct mu_err *e)
 {
-	struct mu_err local;
-	struct mu_ex_node *root = NULL;
-	size_t errpos = 0;
-	int r;
-
-	if (!e)
-		e = &local;
-	mu_err_clear(e);
-	r = parse_expr_src(src, &root, &errpos, e);
-	mu_ex_node_free(root);
-	if (r != 0)
-		return mu_ex_fail_at(e, src, errpos, NULL);
-	return 0;
+	return check_with(parse_expr_src, src, false, NULL, e);
 }
 
 bool mu_expr_truthy(const json_t *v)
@@ -182,38 +182,12 @@ static int parse_cond(const char *src, struct mu_ex_node **out, size_t *errpos, 
 
 int mu_expr_cond_check_col(const char *src, int *col, struct mu_err *e)
 {
-	struct mu_err local;
-	struct mu_ex_node *root = NULL;
-	size_t errpos = 0;
-	int r;
-
-	if (!e)
-		e = &local;
-	mu_err_clear(e);
-	if (col)
-		*col = 0;
-	r = parse_cond(src, &root, &errpos, e);
-	mu_ex_node_free(root);
-	if (r != 0)
-		return mu_ex_fail_at(e, src, errpos, col ? col : &(int){ 0 });
-	return 0;
+	return check_with(parse_cond, src, true, col, e);
 }
 
 int mu_expr_cond_check(const char *src, struct mu_err *e)
 {
-	struct mu_err local;
-	struct mu_ex_node *root = NULL;
-	size_t errpos = 0;
-	int r;
-
-	if (!e)
-		e = &local;
-	mu_err_clear(e);
-	r = parse_cond(src, &root, &errpos, e);
-	mu_ex_node_free(root);
-	if (r != 0)
-		return mu_ex_fail_at(e, src, errpos, NULL);
-	return 0;
+	return check_with(parse_cond, src, false, NULL, e);
 }
 
 int mu_expr_cond(const char *src, const json_t *vars, bool *result, struct mu_err *e)
