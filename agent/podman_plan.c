@@ -759,32 +759,47 @@ static void plan_item(struct ctx *c, size_t idx)
 
 /* ---- firewall and space ---- */
 
-static void check_ufw(struct ctx *c)
+/* The ports published by the planned items with this action (new array). */
+static json_t *published_by(const struct ctx *c, enum pm_action action)
 {
 	json_t *ports = json_array();
-	json_t *missing;
 
 	for (size_t i = 0; i < c->p->n; i++) {
 		json_t *pp;
 
-		if (c->p->items[i].action != PM_MIGRATE || !c->p->items[i].def)
+		if (c->p->items[i].action != action || !c->p->items[i].def)
 			continue;
 		pp = pm_def_published(c->p->items[i].def);
 		json_array_extend(ports, pp);
 		json_decref(pp);
 	}
-	missing = pm_ufw_missing(ports);
-	if (json_array_size(missing)) {
-		struct mu_buf b = MU_BUF_INIT;
-		size_t i;
-		json_t *v;
+	return ports;
+}
 
-		json_array_foreach(missing, i, v)
-			mu_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+/* "80/tcp, 443/tcp" from an array of strings; caller frees. */
+static char *join_ports(const json_t *list)
+{
+	struct mu_buf b = MU_BUF_INIT;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+		mu_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+	return mu_buf_detach(&b, NULL);
+}
+
+static void check_ufw(struct ctx *c)
+{
+	json_t *ports = published_by(c, PM_MIGRATE);
+	json_t *missing = pm_ufw_missing(ports);
+
+	if (json_array_size(missing)) {
+		char *list = join_ports(missing);
+
 		problem(c->host_settings, "ufw is enabled and allows no incoming %s: rootless ports are "
 			"not opened by podman, allow them in ufw first (a check-mode run returns "
-			"them in published_ports)", b.buf);
-		mu_buf_release(&b);
+			"them in published_ports)", list);
+		free(list);
 	}
 	json_decref(missing);
 	json_decref(ports);
@@ -798,31 +813,17 @@ static void check_ufw(struct ctx *c)
  */
 static void check_ufw_route(struct ctx *c)
 {
-	json_t *ports = json_array();
-	json_t *missing;
+	json_t *ports = published_by(c, PM_ROLLBACK);
+	json_t *missing = json_array_size(ports) ? pm_ufw_route_missing(ports) : NULL;
 
-	for (size_t i = 0; i < c->p->n; i++) {
-		json_t *pp;
-
-		if (c->p->items[i].action != PM_ROLLBACK || !c->p->items[i].def)
-			continue;
-		pp = pm_def_published(c->p->items[i].def);
-		json_array_extend(ports, pp);
-		json_decref(pp);
-	}
-	missing = json_array_size(ports) ? pm_ufw_route_missing(ports) : NULL;
 	if (json_array_size(missing)) {
-		struct mu_buf b = MU_BUF_INIT;
-		size_t i;
-		json_t *v;
+		char *list = join_ports(missing);
 
-		json_array_foreach(missing, i, v)
-			mu_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
 		mu_result_warn(c->r, "ufw is enabled and does not route (forward) incoming %s: the "
 			       "rootful containers' published ports reach them through the FORWARD "
 			       "chain, so they will not answer from outside until routed ('ufw route "
-			       "allow proto PROTO to any port PORT' for each)", b.buf);
-		mu_buf_release(&b);
+			       "allow proto PROTO to any port PORT' for each)", list);
+		free(list);
 	}
 	json_decref(missing);
 	json_decref(ports);

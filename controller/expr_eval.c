@@ -567,17 +567,30 @@ static void free_args(json_t **a, size_t n)
 	free(a);
 }
 
+/*
+ * The value a filter or test applies to. Undefined is an error unless the
+ * filter or test takes it (default, is defined): then *subj is NULL.
+ */
+static int eval_subject(struct mu_ex_ev *ev, const struct mu_ex_node *n, unsigned flags,
+			json_t **subj)
+{
+	int r = mu_ex_eval(ev, n->kid[0], subj);
+
+	if (r == MU_EX_UNDEF && (flags & MU_EXF_UNDEF)) {
+		*subj = NULL;
+		return 0;
+	}
+	if (r == MU_EX_UNDEF)
+		return ev->e->code = MU_E_NOTFOUND;
+	return r;
+}
+
 static int eval_filter(struct mu_ex_ev *ev, const struct mu_ex_node *n, json_t **out)
 {
 	json_t *subj = NULL, **args = NULL;
 	int r;
 
-	r = mu_ex_eval(ev, n->kid[0], &subj);
-	if (r == MU_EX_UNDEF && (n->filter->flags & MU_EXF_UNDEF))
-		subj = NULL;
-	else if (r == MU_EX_UNDEF)
-		return ev->e->code = MU_E_NOTFOUND;
-	else if (r != 0)
+	if ((r = eval_subject(ev, n, n->filter->flags, &subj)) != 0)
 		return r;
 	if ((r = eval_args(ev, n, 1, &args)) != 0)
 		goto out;
@@ -596,12 +609,7 @@ static int eval_test(struct mu_ex_ev *ev, const struct mu_ex_node *n, json_t **o
 	bool res = false;
 	int r;
 
-	r = mu_ex_eval(ev, n->kid[0], &subj);
-	if (r == MU_EX_UNDEF && (n->test->flags & MU_EXF_UNDEF))
-		subj = NULL;
-	else if (r == MU_EX_UNDEF)
-		return ev->e->code = MU_E_NOTFOUND;
-	else if (r != 0)
+	if ((r = eval_subject(ev, n, n->test->flags, &subj)) != 0)
 		return r;
 	if ((r = eval_args(ev, n, 1, &args)) != 0)
 		goto out;
