@@ -7,7 +7,8 @@ PKGS="build-essential cmake pkg-config file
 libssh-dev libyaml-dev libssl-dev libjansson-dev libcriterion-dev
 openssh-server openssh-client ufw iptables iproute2 procps util-linux
 podman crun conmon uidmap slirp4netns fuse-overlayfs catatonit
-busybox-static sudo ansible clang clang-tidy cppcheck"
+busybox-static sudo ansible clang clang-tidy cppcheck
+curl libxml2-utils openssl"
 
 missing=""
 for p in $PKGS; do
